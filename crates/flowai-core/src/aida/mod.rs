@@ -1,0 +1,1 @@
+//! The AIDA chatbot client on top of Phoenix channels (stub).

@@ -1,0 +1,26 @@
+//! flowai-core: the Flow.ai and AIDA SDK core shared by the Rust, C, Python and Node APIs.
+//!
+//! - [`messaging::MessagingClient`]: the Messaging REST API and webhook subscriptions.
+//! - [`management::ManagementClient`]: the Management API.
+//! - [`webhook`]: verifying and parsing webhook calls, and an embedded receiver server.
+//! - [`socket`]: the real-time Flow Socket session.
+//! - [`phoenix`] and [`aida`]: Phoenix channels and the AIDA chatbot backend.
+//!
+//! The core never creates a global runtime: every async call runs on the caller's tokio runtime.
+
+pub mod aida;
+pub mod backoff;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod management;
+pub mod messaging;
+pub mod models;
+pub mod phoenix;
+pub mod secret;
+pub mod socket;
+pub mod webhook;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
+pub use secret::Secret;

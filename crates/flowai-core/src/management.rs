@@ -1,0 +1,1 @@
+//! The Management API client: flows, intents, entity types, projects, members (stub).

@@ -1,0 +1,1 @@
+//! The real-time Flow Socket session (stub).

@@ -1,0 +1,1 @@
+//! Receiving webhook calls: verification, parsing, and an embedded receiver server (stub).

@@ -1,0 +1,107 @@
+//! Fault injection: knobs set in-process or over HTTP (`/_emulator/faults`) to break things on purpose.
+
+use std::sync::Mutex;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+
+/// The current faults. Every field's default means "no fault".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct FaultConfig {
+    /// Close every Flow socket after this many inbound frames on it.
+    pub drop_after_frames: Option<u64>,
+    /// Stop reading and writing (but keep TCP open) after this many inbound frames.
+    pub stall_after_frames: Option<u64>,
+    /// Answer the next N socket.info calls with `refuse_status`.
+    pub refuse_socket_info: u32,
+    /// The status used while refusing socket.info (default 503).
+    pub refuse_status: Option<u16>,
+    /// Delay every bot reply and delivered echo by this many milliseconds.
+    pub reply_delay_ms: u64,
+    /// Answer the next N Messaging/Management REST calls with 500.
+    pub fail_http: u32,
+    /// Close every AIDA socket after this many inbound frames on it.
+    pub aida_drop_after_frames: Option<u64>,
+    /// Leave AIDA heartbeats unanswered.
+    pub aida_ignore_heartbeats: bool,
+}
+
+/// Thread-safe holder of the [`FaultConfig`].
+#[derive(Debug, Default)]
+pub struct Faults {
+    config: Mutex<FaultConfig>,
+}
+
+impl Faults {
+    /// A copy of the current faults.
+    pub fn get(&self) -> FaultConfig {
+        self.lock().clone()
+    }
+
+    /// Replace every fault.
+    pub fn set(&self, config: FaultConfig) {
+        *self.lock() = config;
+    }
+
+    /// Change some faults in place.
+    pub fn update(&self, change: impl FnOnce(&mut FaultConfig)) {
+        change(&mut self.lock());
+    }
+
+    /// Remove every fault.
+    pub fn clear(&self) {
+        self.set(FaultConfig::default());
+    }
+
+    /// When socket.info must be refused now, the status to answer (and one refusal is used up).
+    pub fn take_socket_info_refusal(&self) -> Option<u16> {
+        let mut c = self.lock();
+        if c.refuse_socket_info == 0 {
+            return None;
+        }
+        c.refuse_socket_info -= 1;
+        Some(c.refuse_status.unwrap_or(503))
+    }
+
+    /// Whether this REST call must fail with 500 (and one failure is used up).
+    pub fn take_http_failure(&self) -> bool {
+        let mut c = self.lock();
+        if c.fail_http == 0 {
+            return false;
+        }
+        c.fail_http -= 1;
+        true
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FaultConfig> {
+        // A poisoned lock still holds valid plain data.
+        self.config.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `GET` reads, `POST` replaces and `DELETE` clears the faults.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/_emulator/faults", get(read).post(replace).delete(clear))
+}
+
+async fn read(State(state): State<AppState>) -> Json<FaultConfig> {
+    Json(state.faults.get())
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    Json(config): Json<FaultConfig>,
+) -> Json<FaultConfig> {
+    state.faults.set(config.clone());
+    Json(config)
+}
+
+async fn clear(State(state): State<AppState>) -> Json<FaultConfig> {
+    state.faults.clear();
+    Json(FaultConfig::default())
+}

@@ -1,0 +1,21 @@
+//! webhooks (stub: filled in by its owner).
+
+use axum::Router;
+
+use crate::{AppState, EmulatorOptions};
+
+/// State of this part of the emulator.
+#[derive(Debug, Default)]
+pub struct WebhookState {}
+
+impl WebhookState {
+    /// Fresh state.
+    pub fn new(_options: &EmulatorOptions) -> Self {
+        WebhookState {}
+    }
+}
+
+/// Routes of this part.
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
