@@ -1,0 +1,61 @@
+//! `flowai emulator`: serve the emulator and print how to reach it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use flowai_emulator::{Emulator, EmulatorOptions};
+
+/// Options of `flowai emulator`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// A project file (a JSON list of flows, as the Management API returns them).
+    #[arg(long)]
+    project: Option<PathBuf>,
+    /// Multiply service-side waits such as webhook retry backoff (e.g. 0.001 for tests).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+/// Start the emulator, print `listening on URL` and the `NAME=value` lines, serve until Ctrl-C.
+pub async fn run(args: Args) -> Result<(), String> {
+    let options = EmulatorOptions {
+        port: args.port,
+        project: args.project,
+        time_scale: args.time_scale,
+        ..EmulatorOptions::default()
+    };
+    let running = Emulator::new(options)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", running.base_url());
+        for line in running.env_lines() {
+            let _ = writeln!(out, "{line}");
+        }
+        // Scripts read these lines through a pipe: push them out now.
+        let _ = out.flush();
+    }
+    wait_for_shutdown().await;
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
