@@ -1,6 +1,13 @@
 //! The `flowai` command: the demo, the local emulator, and command-line access to every API.
 
+mod common;
+mod demo;
 mod emulator_cmd;
+mod flows_cmd;
+mod listen_cmd;
+mod render;
+mod send_cmd;
+mod webhooks_cmd;
 
 use std::process::ExitCode;
 
@@ -16,8 +23,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a scripted conversation against an embedded emulator.
+    Demo(demo::Args),
     /// Run the local Flow.ai + AIDA emulator until interrupted.
     Emulator(emulator_cmd::Args),
+    /// Send a message through the Messaging REST API.
+    Send(send_cmd::Args),
+    /// Manage webhook subscriptions.
+    Webhooks(webhooks_cmd::Args),
+    /// Receive webhook calls and print them.
+    Listen(listen_cmd::Args),
+    /// Read flows through the Management API.
+    Flows(flows_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,7 +51,12 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
+            Command::Demo(args) => demo::run(args).await,
             Command::Emulator(args) => emulator_cmd::run(args).await,
+            Command::Send(args) => send_cmd::run(args).await,
+            Command::Webhooks(args) => webhooks_cmd::run(args).await,
+            Command::Listen(args) => listen_cmd::run(args).await,
+            Command::Flows(args) => flows_cmd::run(args).await,
         }
     });
     match result {

@@ -29,6 +29,10 @@ pub struct FaultConfig {
     pub aida_drop_after_frames: Option<u64>,
     /// Leave AIDA heartbeats unanswered.
     pub aida_ignore_heartbeats: bool,
+    /// Answer the next N socket.info calls with an endpoint that was already used (refused on connect).
+    pub stale_socket_endpoints: u32,
+    /// Send a non-JSON text frame before the answers to the next N Flow socket `message.send`s.
+    pub socket_garbage_frames: u32,
 }
 
 /// Thread-safe holder of the [`FaultConfig`].
@@ -66,6 +70,26 @@ impl Faults {
         }
         c.refuse_socket_info -= 1;
         Some(c.refuse_status.unwrap_or(503))
+    }
+
+    /// Whether this socket.info answer must carry a used endpoint (and one is used up).
+    pub fn take_stale_socket_endpoint(&self) -> bool {
+        let mut c = self.lock();
+        if c.stale_socket_endpoints == 0 {
+            return false;
+        }
+        c.stale_socket_endpoints -= 1;
+        true
+    }
+
+    /// Whether a garbage frame must precede this `message.send`'s answers (and one is used up).
+    pub fn take_socket_garbage(&self) -> bool {
+        let mut c = self.lock();
+        if c.socket_garbage_frames == 0 {
+            return false;
+        }
+        c.socket_garbage_frames -= 1;
+        true
     }
 
     /// Whether this REST call must fail with 500 (and one failure is used up).

@@ -1,21 +1,566 @@
-//! socket (stub: filled in by its owner).
+//! The Flow Socket API: socket.info with single-use endpoints, the websocket (delivered echo, bot replies, ping, errors), thread history, unnoticed and upload.
 
-use axum::Router;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use flowai_core::secret::constant_time_eq;
+use serde_json::{Value, json};
+
+use crate::auth::error_response;
+use crate::engine::Input;
 use crate::{AppState, EmulatorOptions};
 
-/// State of this part of the emulator.
+/// Largest websocket message accepted.
+const MAX_MESSAGE: usize = 1 << 20;
+/// Largest upload accepted (the service's media limit) plus room for the form.
+const MAX_UPLOAD: usize = 251 * 1024 * 1024;
+
+#[derive(Debug)]
+struct Token {
+    created: Instant,
+    used: bool,
+    thread_id: Option<String>,
+}
+
 #[derive(Debug, Default)]
-pub struct SocketState {}
+struct Thread {
+    /// Every message of the thread, sent and received, in order.
+    history: Vec<Value>,
+    /// Replies not yet noticed by the user.
+    unnoticed: Vec<Value>,
+    /// traceIds already answered: a resend gets its echo but no second reply.
+    answered: HashSet<u64>,
+}
+
+#[derive(Debug, Clone)]
+struct Upload {
+    name: String,
+    size: u64,
+    thread_id: String,
+}
+
+/// State of the Flow socket part of the emulator.
+#[derive(Debug)]
+pub struct SocketState {
+    endpoint_ttl: Duration,
+    idle_timeout: Duration,
+    tokens: Mutex<HashMap<String, Token>>,
+    threads: Mutex<HashMap<String, Thread>>,
+    uploads: Mutex<HashMap<String, Upload>>,
+    socket_info_calls: AtomicU64,
+    connections: AtomicU64,
+    frames_in: AtomicU64,
+}
 
 impl SocketState {
     /// Fresh state.
-    pub fn new(_options: &EmulatorOptions) -> Self {
-        SocketState {}
+    pub fn new(options: &EmulatorOptions) -> Self {
+        SocketState {
+            endpoint_ttl: options.endpoint_ttl,
+            idle_timeout: options.idle_timeout,
+            tokens: Mutex::default(),
+            threads: Mutex::default(),
+            uploads: Mutex::default(),
+            socket_info_calls: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            frames_in: AtomicU64::new(0),
+        }
+    }
+
+    /// How many socket.info calls arrived (refused ones included).
+    pub fn socket_info_calls(&self) -> u64 {
+        self.socket_info_calls.load(Ordering::Relaxed)
+    }
+
+    /// How many websockets were accepted.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// How many inbound websocket frames arrived, over every connection.
+    pub fn frames_in(&self) -> u64 {
+        self.frames_in.load(Ordering::Relaxed)
+    }
+
+    /// The messages of a thread (sent and received), in order.
+    pub fn history(&self, thread_id: &str) -> Vec<Value> {
+        lock(&self.threads)
+            .get(thread_id)
+            .map(|t| t.history.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many `message.send`s of a thread were answered (distinct traceIds).
+    pub fn answered(&self, thread_id: &str) -> usize {
+        lock(&self.threads)
+            .get(thread_id)
+            .map(|t| t.answered.len())
+            .unwrap_or(0)
+    }
+
+    /// Size in bytes of an upload by id.
+    pub fn upload_size(&self, id: &str) -> Option<u64> {
+        lock(&self.uploads).get(id).map(|u| u.size)
     }
 }
 
-/// Routes of this part.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock still holds valid plain data.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Routes of the Flow socket API.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/socket.info", get(socket_info))
+        .route("/socket.info/", get(socket_info))
+        .route("/ws/{token}", get(upgrade))
+        .route("/thread.history", get(history))
+        .route("/thread.unnoticed", get(unnoticed))
+        .route(
+            "/thread.upload",
+            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+        .route("/thread.upload/{id}", get(upload_info))
+}
+
+/// A value from the query string or, failing that, from an `x-flowai-*` header.
+fn param(query: &HashMap<String, String>, headers: &HeaderMap, name: &str) -> Option<String> {
+    query
+        .get(name)
+        .cloned()
+        .or_else(|| {
+            headers
+                .get(format!("x-flowai-{}", name.to_ascii_lowercase()))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .filter(|v| !v.trim().is_empty())
+}
+
+#[allow(clippy::result_large_err)]
+fn check_client(
+    state: &AppState,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let expected = &state.options.credentials.client_id;
+    match param(query, headers, "clientId") {
+        Some(id) if constant_time_eq(id.trim().as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(error_response(StatusCode::UNAUTHORIZED, "unknown clientId")),
+        None => Err(error_response(StatusCode::UNAUTHORIZED, "clientId is required")),
+    }
+}
+
+async fn socket_info(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let socket = &state.socket;
+    socket.socket_info_calls.fetch_add(1, Ordering::Relaxed);
+    if let Some(status) = state.faults.take_socket_info_refusal() {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return error_response(status, "socket.info refused (fault injection)");
+    }
+    if let Err(resp) = check_client(&state, &query, &headers) {
+        return resp;
+    }
+    if param(&query, &headers, "sessionId").is_none() {
+        return error_response(StatusCode::BAD_REQUEST, "sessionId is required");
+    }
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let stale = state.faults.take_stale_socket_endpoint();
+    {
+        let mut tokens = lock(&socket.tokens);
+        let ttl = socket.endpoint_ttl;
+        tokens.retain(|_, t| t.created.elapsed() < ttl.saturating_mul(2).max(Duration::from_secs(1)));
+        tokens.insert(
+            token.clone(),
+            Token {
+                created: Instant::now(),
+                used: stale,
+                thread_id: param(&query, &headers, "threadId"),
+            },
+        );
+    }
+    let ws_base = state
+        .base_url
+        .strip_prefix("http")
+        .map(|rest| format!("ws{rest}"))
+        .unwrap_or_else(|| state.base_url.clone());
+    Json(json!({
+        "status": "ok",
+        "payload": { "endpoint": format!("{ws_base}/ws/{token}") },
+        "secret": uuid::Uuid::new_v4().simple().to_string(),
+    }))
+    .into_response()
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let thread_id = {
+        let mut tokens = lock(&state.socket.tokens);
+        match tokens.get_mut(&token) {
+            None => return error_response(StatusCode::UNAUTHORIZED, "unknown endpoint"),
+            Some(t) if t.used => return error_response(StatusCode::GONE, "endpoint already used"),
+            Some(t) if t.created.elapsed() > state.socket.endpoint_ttl => {
+                return error_response(StatusCode::GONE, "endpoint expired");
+            }
+            Some(t) => {
+                t.used = true;
+                t.thread_id.clone()
+            }
+        }
+    };
+    state.socket.connections.fetch_add(1, Ordering::Relaxed);
+    ws.read_buffer_size(4096)
+        .write_buffer_size(4096)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(socket, state, thread_id))
+}
+
+/// What to do after a frame.
+enum Next {
+    Continue,
+    Close,
+}
+
+async fn serve(mut socket: WebSocket, state: AppState, default_thread: Option<String>) {
+    let idle = state.socket.idle_timeout;
+    let mut count: u64 = 0;
+    loop {
+        let msg = match tokio::time::timeout(idle, socket.recv()).await {
+            Err(_) => {
+                // The service drops sockets without inbound frames.
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+            Ok(None) | Ok(Some(Err(_))) => return,
+            Ok(Some(Ok(msg))) => msg,
+        };
+        let text = match &msg {
+            Message::Text(t) => t.as_str().to_string(),
+            Message::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            Message::Close(_) => return,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        count += 1;
+        state.socket.frames_in.fetch_add(1, Ordering::Relaxed);
+        let faults = state.faults.get();
+        if let Some(n) = faults.stall_after_frames
+            && count > n
+        {
+            // Hold the TCP connection open without reading or writing, like a hung peer.
+            tokio::time::sleep(idle.max(Duration::from_secs(60))).await;
+            return;
+        }
+        let next = handle_frame(&mut socket, &state, default_thread.as_deref(), &text).await;
+        if matches!(next, Next::Close) {
+            return;
+        }
+        if let Some(n) = faults.drop_after_frames
+            && count >= n
+        {
+            // Drop without a close frame, like a lost network.
+            return;
+        }
+    }
+}
+
+async fn send_json(socket: &mut WebSocket, value: &Value) -> Next {
+    match socket.send(Message::text(value.to_string())).await {
+        Ok(()) => Next::Continue,
+        Err(_) => Next::Close,
+    }
+}
+
+async fn send_error(socket: &mut WebSocket, message: &str) -> Next {
+    send_json(socket, &json!({ "type": "error", "message": message })).await
+}
+
+async fn handle_frame(
+    socket: &mut WebSocket,
+    state: &AppState,
+    default_thread: Option<&str>,
+    text: &str,
+) -> Next {
+    let frame: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return send_error(socket, &format!("Invalid message format: {e}")).await,
+    };
+    let Some(kind) = frame.get("type").and_then(Value::as_str) else {
+        return send_error(socket, "Invalid message format: missing type").await;
+    };
+    let payload = frame.get("payload").cloned().unwrap_or(Value::Null);
+    let thread_id = payload
+        .get("threadId")
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+        .or(default_thread)
+        .map(str::to_string);
+    match kind {
+        "ping" => send_json(socket, &json!({ "type": "pong" })).await,
+        "message.send" => match thread_id {
+            Some(thread_id) => message_send(socket, state, &thread_id, &payload).await,
+            None => send_error(socket, "Invalid message format: threadId is required").await,
+        },
+        "thread.noticed" => {
+            if let Some(thread_id) = thread_id {
+                lock(&state.socket.threads)
+                    .entry(thread_id)
+                    .or_default()
+                    .unnoticed
+                    .clear();
+            }
+            Next::Continue
+        }
+        "activity.user.typing" => Next::Continue,
+        other => {
+            let shown: String = other.chars().take(64).collect();
+            send_error(socket, &format!("Unknown message type: {shown}")).await
+        }
+    }
+}
+
+async fn message_send(
+    socket: &mut WebSocket,
+    state: &AppState,
+    thread_id: &str,
+    payload: &Value,
+) -> Next {
+    let speech = payload.get("speech").and_then(Value::as_str);
+    let attachment = payload.get("attachment").filter(|a| a.is_object());
+    let event = attachment
+        .filter(|a| a.get("type").and_then(Value::as_str) == Some("event"))
+        .and_then(|a| a.get("payload"))
+        .and_then(|p| p.get("name"))
+        .and_then(Value::as_str);
+    let input = match (event, speech) {
+        (Some(name), _) => Input::Event(name.to_string()),
+        (None, Some(s)) if !s.trim().is_empty() => Input::Text(s.to_string()),
+        _ => return send_error(socket, "Invalid message format: speech is required").await,
+    };
+    let trace_id = payload.get("traceId").and_then(Value::as_u64);
+    if payload.get("traceId").is_some_and(|t| !t.is_null()) && trace_id.is_none() {
+        return send_error(socket, "Invalid message format: traceId must be a number").await;
+    }
+    let delay = state.faults.get().reply_delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    if state.faults.take_socket_garbage()
+        && socket
+            .send(Message::text("this is not a JSON frame {"))
+            .await
+            .is_err()
+    {
+        return Next::Close;
+    }
+    let mut delivered = json!({ "threadId": thread_id, "speech": speech.unwrap_or_default() });
+    if let Some(t) = trace_id {
+        delivered["traceId"] = json!(t);
+    }
+    let first_time = {
+        let mut threads = lock(&state.socket.threads);
+        let thread = threads.entry(thread_id.to_string()).or_default();
+        let first = trace_id.is_none_or(|t| thread.answered.insert(t));
+        if first {
+            thread
+                .history
+                .push(json!({ "type": "message.send", "payload": payload }));
+        }
+        first
+    };
+    if let Next::Close = send_json(
+        socket,
+        &json!({ "type": "message.delivered", "payload": delivered }),
+    )
+    .await
+    {
+        return Next::Close;
+    }
+    if !first_time {
+        return Next::Continue;
+    }
+    let messages = state.engine.respond(thread_id, &input);
+    if messages.is_empty() {
+        return Next::Continue;
+    }
+    let mut reply = json!({
+        "threadId": thread_id,
+        "messages": messages,
+        "originator": bot_originator(),
+    });
+    if let Some(t) = trace_id {
+        reply["traceId"] = json!(t);
+    }
+    let frame = json!({ "type": "message.received", "payload": reply });
+    {
+        let mut threads = lock(&state.socket.threads);
+        let thread = threads.entry(thread_id.to_string()).or_default();
+        thread.history.push(frame.clone());
+        thread.unnoticed.push(frame.clone());
+    }
+    send_json(socket, &frame).await
+}
+
+fn bot_originator() -> Value {
+    json!({
+        "userId": "flowai|system",
+        "name": "system",
+        "role": "bot",
+        "profile": { "picture": "https://flow.ai/img/brains/flowai.svg" }
+    })
+}
+
+#[allow(clippy::result_large_err)]
+fn thread_of(
+    state: &AppState,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<String, Response> {
+    check_client(state, query, headers)?;
+    param(query, headers, "threadId")
+        .ok_or_else(|| error_response(StatusCode::BAD_REQUEST, "threadId is required"))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let thread_id = match thread_of(&state, &query, &headers) {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let history = state.socket.history(&thread_id);
+    Json(json!({
+        "status": "ok",
+        "payload": { "threadId": thread_id, "history": history },
+    }))
+    .into_response()
+}
+
+async fn unnoticed(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let thread_id = match thread_of(&state, &query, &headers) {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let messages = lock(&state.socket.threads)
+        .get(&thread_id)
+        .map(|t| t.unnoticed.clone())
+        .unwrap_or_default();
+    Json(json!({
+        "status": "ok",
+        "payload": { "threadId": thread_id, "unnoticed": messages.len(), "messages": messages },
+    }))
+    .into_response()
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
+    let mut thread_id = match check_client(&state, &query, &headers) {
+        Ok(()) => param(&query, &headers, "threadId"),
+        Err(resp) => return resp,
+    };
+    let mut file: Option<(String, u64)> = None;
+    loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, &e.body_text()),
+        };
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                let mut size = 0u64;
+                // Count the bytes as they stream in; the content itself is not kept.
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => size += chunk.len() as u64,
+                        Ok(None) => break,
+                        Err(e) => return error_response(StatusCode::BAD_REQUEST, &e.body_text()),
+                    }
+                }
+                file = Some((name, size));
+            }
+            Some("payload") => {
+                let text = field.text().await.unwrap_or_default();
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(v) => {
+                        if let Some(t) = v.get("threadId").and_then(Value::as_str) {
+                            thread_id = Some(t.to_string());
+                        }
+                    }
+                    Err(_) => {
+                        return error_response(StatusCode::BAD_REQUEST, "payload is not JSON");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((name, size)) = file else {
+        return error_response(StatusCode::BAD_REQUEST, "the file part is required");
+    };
+    let Some(thread_id) = thread_id else {
+        return error_response(StatusCode::BAD_REQUEST, "threadId is required");
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    lock(&state.socket.uploads).insert(
+        id.clone(),
+        Upload {
+            name: name.clone(),
+            size,
+            thread_id: thread_id.clone(),
+        },
+    );
+    Json(json!({
+        "status": "ok",
+        "payload": {
+            "id": id,
+            "threadId": thread_id,
+            "name": name,
+            "size": size,
+            "url": format!("{}/thread.upload/{id}", state.base_url),
+        },
+    }))
+    .into_response()
+}
+
+/// What the emulator kept of an upload (its content is not stored).
+async fn upload_info(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match lock(&state.socket.uploads).get(&id).cloned() {
+        Some(u) => Json(json!({
+            "status": "ok",
+            "payload": { "id": id, "name": u.name, "size": u.size, "threadId": u.thread_id },
+        }))
+        .into_response(),
+        None => error_response(StatusCode::NOT_FOUND, "unknown upload"),
+    }
 }

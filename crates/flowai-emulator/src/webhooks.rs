@@ -1,21 +1,519 @@
-//! webhooks (stub: filled in by its owner).
+//! Webhook subscriptions (CRUD under `/v1/messaging/webhooks`) and event delivery with retries.
+//!
+//! Every event is posted as JSON `{"type", "payload"}` with the headers
+//! `X-Flowai-Verify-Key` (the webhook's verify key) and `X-Flowai-Delivery-Id` (the same
+//! for every retry of one event to one webhook). Only a 2xx answer counts as delivered;
+//! redirects are failures and are not followed. Failed calls are retried with exponential
+//! backoff (1 s doubling up to 30 min, times `time_scale`) until the retry window
+//! (`webhook_retry_window`, times `time_scale`) would be exceeded. Each webhook has its own
+//! queue and worker, so its deliveries arrive in order.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use flowai_core::models::Webhook;
+use flowai_core::secret::Secret;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
+use crate::auth::{error_response, require_bearer};
 use crate::{AppState, EmulatorOptions};
 
-/// State of this part of the emulator.
-#[derive(Debug, Default)]
-pub struct WebhookState {}
+/// Header carrying the webhook's verify key.
+pub const VERIFY_KEY_HEADER: &str = "X-Flowai-Verify-Key";
+/// Header carrying the delivery id, equal across retries of one event.
+pub const DELIVERY_ID_HEADER: &str = "X-Flowai-Delivery-Id";
+/// Wait before the first retry (before `time_scale`).
+pub const BASE_RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Longest wait between two attempts (before `time_scale`).
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(30 * 60);
 
-impl WebhookState {
-    /// Fresh state.
-    pub fn new(_options: &EmulatorOptions) -> Self {
-        WebhookState {}
+/// Events waiting per webhook; beyond this new events for it are dropped with a warning.
+const QUEUE_CAPACITY: usize = 100_000;
+/// Delivery attempts kept for inspection.
+const MAX_ATTEMPT_RECORDS: usize = 10_000;
+
+/// One call made to a webhook.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryAttempt {
+    /// The webhook called.
+    pub webhook_id: String,
+    /// The URL called.
+    pub url: String,
+    /// Event type (`message.reply`, ...).
+    pub event_type: String,
+    /// Delivery id, the same for every attempt of one event.
+    pub delivery_id: String,
+    /// 1 for the first call, 2 for the first retry, ...
+    pub attempt: u32,
+    /// How long the sender waited after the previous attempt (zero for the first).
+    pub delay_before: Duration,
+    /// HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// Why no answer came (timeout, refused connection).
+    pub error: Option<String>,
+    /// Whether the call counts as delivered (2xx).
+    pub delivered: bool,
+    /// Whether this was the last attempt because the retry window is used up.
+    pub gave_up: bool,
+}
+
+struct Job {
+    event_type: String,
+    delivery_id: String,
+    body: Bytes,
+}
+
+struct Inner {
+    hooks: Mutex<Vec<Webhook>>,
+    queues: Mutex<HashMap<String, mpsc::Sender<Job>>>,
+    attempts: Mutex<VecDeque<DeliveryAttempt>>,
+    client: reqwest::Client,
+    time_scale: f64,
+    retry_window: Duration,
+    timeout: Duration,
+}
+
+/// Webhook subscriptions, their delivery queues and a record of delivery attempts.
+#[derive(Clone)]
+pub struct WebhookState {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for WebhookState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookState")
+            .field("webhooks", &lock(&self.inner.hooks).len())
+            .finish_non_exhaustive()
     }
 }
 
-/// Routes of this part.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock still holds valid plain data.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl WebhookState {
+    /// Fresh state with the emulator's timings.
+    pub fn new(options: &EmulatorOptions) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.webhook_timeout)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        WebhookState {
+            inner: Arc::new(Inner {
+                hooks: Mutex::new(Vec::new()),
+                queues: Mutex::new(HashMap::new()),
+                attempts: Mutex::new(VecDeque::new()),
+                client,
+                time_scale: options.time_scale.max(0.0),
+                retry_window: options.webhook_retry_window,
+                timeout: options.webhook_timeout,
+            }),
+        }
+    }
+
+    /// Every webhook, oldest first.
+    pub fn webhooks(&self) -> Vec<Webhook> {
+        lock(&self.inner.hooks).clone()
+    }
+
+    /// The delivery attempts made so far (the most recent 10,000), oldest first.
+    pub fn attempts(&self) -> Vec<DeliveryAttempt> {
+        lock(&self.inner.attempts).iter().cloned().collect()
+    }
+
+    /// The wait after failed attempt number `attempt` (1-based), after `time_scale`.
+    pub fn retry_delay(&self, attempt: u32) -> Duration {
+        retry_delay(self.inner.time_scale, attempt)
+    }
+
+    /// Queue an event for every webhook of the organisation subscribed to `event_type`;
+    /// returns how many webhooks it was queued for. Delivery runs in the background.
+    pub fn enqueue(&self, organisation_id: &str, event_type: &str, payload: Value) -> usize {
+        let targets: Vec<String> = lock(&self.inner.hooks)
+            .iter()
+            .filter(|h| h.organisation_id == organisation_id)
+            .filter(|h| h.events.iter().any(|e| e == event_type))
+            .map(|h| h.webhook_id.clone())
+            .collect();
+        if targets.is_empty() {
+            return 0;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("webhook event dropped: no tokio runtime");
+            return 0;
+        };
+        let body = match serde_json::to_vec(&json!({ "type": event_type, "payload": payload })) {
+            Ok(b) => Bytes::from(b),
+            Err(_) => return 0,
+        };
+        let mut queued = 0;
+        let mut queues = lock(&self.inner.queues);
+        for id in targets {
+            let sender = queues.entry(id.clone()).or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+                runtime.spawn(worker(self.inner.clone(), id.clone(), rx));
+                tx
+            });
+            let job = Job {
+                event_type: event_type.to_string(),
+                delivery_id: uuid::Uuid::new_v4().to_string(),
+                body: body.clone(),
+            };
+            match sender.try_send(job) {
+                Ok(()) => queued += 1,
+                Err(_) => tracing::warn!("webhook queue full: {event_type} event dropped"),
+            }
+        }
+        queued
+    }
+
+    fn find(&self, id: &str) -> Option<Webhook> {
+        lock(&self.inner.hooks)
+            .iter()
+            .find(|h| h.webhook_id == id)
+            .cloned()
+    }
+
+    /// Send the verification GET; `Err` is the message of a 400 answer.
+    async fn verify_url(&self, url: &str, verify_key: &Secret) -> Result<(), String> {
+        let mut request = self.inner.client.get(url).timeout(self.inner.timeout);
+        if let Ok(v) = HeaderValue::from_str(verify_key.expose()) {
+            request = request.header(VERIFY_KEY_HEADER, v);
+        }
+        match request.send().await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(format!(
+                "webhook verification failed: the url answered GET with HTTP {} (2xx required)",
+                r.status().as_u16()
+            )),
+            Err(e) if e.is_timeout() => {
+                Err("webhook verification failed: the url did not answer GET in time".into())
+            }
+            Err(_) => Err("webhook verification failed: the url could not be reached".into()),
+        }
+    }
+}
+
+fn retry_delay(time_scale: f64, attempt: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(31));
+    BASE_RETRY_DELAY
+        .saturating_mul(factor)
+        .min(MAX_RETRY_DELAY)
+        .mul_f64(time_scale)
+}
+
+async fn worker(inner: Arc<Inner>, webhook_id: String, mut rx: mpsc::Receiver<Job>) {
+    while let Some(job) = rx.recv().await {
+        deliver(&inner, &webhook_id, job).await;
+    }
+}
+
+async fn deliver(inner: &Inner, webhook_id: &str, job: Job) {
+    let window = inner.retry_window.mul_f64(inner.time_scale);
+    let started = Instant::now();
+    let mut delay_before = Duration::ZERO;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt = attempt.saturating_add(1);
+        // A webhook deleted or changed meanwhile: use what is current, or stop.
+        let Some(hook) = lock(&inner.hooks)
+            .iter()
+            .find(|h| h.webhook_id == webhook_id)
+            .cloned()
+        else {
+            return;
+        };
+        let mut request = inner
+            .client
+            .post(&hook.url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(DELIVERY_ID_HEADER, &job.delivery_id)
+            .body(job.body.clone());
+        if let Ok(v) = HeaderValue::from_str(hook.verify_key.expose()) {
+            request = request.header(VERIFY_KEY_HEADER, v);
+        }
+        let (status, error) = match request.send().await {
+            Ok(r) => (Some(r.status().as_u16()), None),
+            Err(e) if e.is_timeout() => (None, Some("timeout".to_string())),
+            Err(e) if e.is_connect() => (None, Some("connection failed".to_string())),
+            Err(_) => (None, Some("request failed".to_string())),
+        };
+        let delivered = status.is_some_and(|s| (200..300).contains(&s));
+        let next = retry_delay(inner.time_scale, attempt);
+        let gave_up = !delivered && started.elapsed() + next > window;
+        {
+            let mut attempts = lock(&inner.attempts);
+            if attempts.len() >= MAX_ATTEMPT_RECORDS {
+                attempts.pop_front();
+            }
+            attempts.push_back(DeliveryAttempt {
+                webhook_id: webhook_id.to_string(),
+                url: hook.url.clone(),
+                event_type: job.event_type.clone(),
+                delivery_id: job.delivery_id.clone(),
+                attempt,
+                delay_before,
+                status,
+                error,
+                delivered,
+                gave_up,
+            });
+        }
+        if delivered || gave_up {
+            return;
+        }
+        tokio::time::sleep(next).await;
+        delay_before = next;
+    }
+}
+
+/// CRUD routes under `/v1/messaging/webhooks`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/v1/messaging/webhooks", get(list).post(create))
+        .route(
+            "/v1/messaging/webhooks/{id}",
+            get(retrieve).put(update).post(update).delete(remove),
+        )
+}
+
+#[allow(clippy::result_large_err)]
+fn check(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    require_bearer(headers, &state.options.credentials.messaging_key)?;
+    if state.faults.take_http_failure() {
+        return Err(error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal server error (injected)",
+        ));
+    }
+    Ok(())
+}
+
+fn bad_request(message: &str) -> Response {
+    error_response(StatusCode::BAD_REQUEST, message)
+}
+
+fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "webhook not found")
+}
+
+#[allow(clippy::result_large_err)]
+fn parse_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad_request("the body must be a JSON object")),
+        Err(_) => Err(bad_request("the body is not valid JSON")),
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn parse_url(v: &Value) -> Result<String, Response> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| bad_request("url must be a string"))?;
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(s.to_string()),
+        _ => Err(bad_request("url must be an absolute http(s) URL")),
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn parse_verify_key(v: &Value) -> Result<Secret, Response> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| bad_request("verifyKey must be a string"))?;
+    if s.is_empty() {
+        return Err(bad_request("verifyKey must not be empty"));
+    }
+    if HeaderValue::from_str(s).is_err() {
+        return Err(bad_request("verifyKey must be printable ASCII"));
+    }
+    Ok(Secret::new(s))
+}
+
+#[allow(clippy::result_large_err)]
+fn parse_events(v: &Value) -> Result<Vec<String>, Response> {
+    let list = v
+        .as_array()
+        .ok_or_else(|| bad_request("events must be a list of event types"))?;
+    let mut events = Vec::with_capacity(list.len());
+    for e in list {
+        match e.as_str() {
+            Some(s) if !s.trim().is_empty() => {
+                if !events.iter().any(|x| x == s) {
+                    events.push(s.to_string());
+                }
+            }
+            _ => return Err(bad_request("every event must be a non-empty string")),
+        }
+    }
+    if events.is_empty() {
+        return Err(bad_request("a webhook needs at least one event"));
+    }
+    Ok(events)
+}
+
+fn hook_json(hook: &Webhook) -> Value {
+    serde_json::to_value(hook).unwrap_or(Value::Null)
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = check(&state, &headers) {
+        return r;
+    }
+    let org = &state.options.credentials.organisation_id;
+    let items: Vec<Value> = state
+        .webhooks
+        .webhooks()
+        .iter()
+        .rev()
+        .filter(|h| &h.organisation_id == org)
+        .map(hook_json)
+        .collect();
+    Json(json!({ "items": items })).into_response()
+}
+
+async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = check(&state, &headers) {
+        return r;
+    }
+    let result = async {
+        let body = parse_body(&body)?;
+        let url = parse_url(
+            body.get("url")
+                .ok_or_else(|| bad_request("url is required"))?,
+        )?;
+        let verify_key = parse_verify_key(
+            body.get("verifyKey")
+                .ok_or_else(|| bad_request("verifyKey is required"))?,
+        )?;
+        let events = parse_events(
+            body.get("events")
+                .ok_or_else(|| bad_request("events is required"))?,
+        )?;
+        state
+            .webhooks
+            .verify_url(&url, &verify_key)
+            .await
+            .map_err(|m| bad_request(&m))?;
+        Ok::<_, Response>(Webhook {
+            webhook_id: uuid::Uuid::new_v4().to_string(),
+            organisation_id: state.options.credentials.organisation_id.clone(),
+            url,
+            verify_key,
+            events,
+            extra: Default::default(),
+        })
+    }
+    .await;
+    let hook = match result {
+        Ok(h) => h,
+        Err(r) => return r,
+    };
+    let location = format!("/v1/messaging/webhooks/{}", hook.webhook_id);
+    let body = hook_json(&hook);
+    lock(&state.webhooks.inner.hooks).push(hook);
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+async fn retrieve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = check(&state, &headers) {
+        return r;
+    }
+    match state.webhooks.find(&id) {
+        Some(h) if h.organisation_id == state.options.credentials.organisation_id => {
+            Json(hook_json(&h)).into_response()
+        }
+        _ => not_found(),
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = check(&state, &headers) {
+        return r;
+    }
+    let Some(current) = state.webhooks.find(&id) else {
+        return not_found();
+    };
+    let result = async {
+        let body = parse_body(&body)?;
+        let url = body.get("url").map(parse_url).transpose()?;
+        let verify_key = body.get("verifyKey").map(parse_verify_key).transpose()?;
+        let events = body.get("events").map(parse_events).transpose()?;
+        if let Some(u) = url.as_ref().filter(|u| **u != current.url) {
+            let key = verify_key.as_ref().unwrap_or(&current.verify_key);
+            state
+                .webhooks
+                .verify_url(u, key)
+                .await
+                .map_err(|m| bad_request(&m))?;
+        }
+        Ok::<_, Response>((url, verify_key, events))
+    }
+    .await;
+    let (url, verify_key, events) = match result {
+        Ok(parts) => parts,
+        Err(r) => return r,
+    };
+    let mut hooks = lock(&state.webhooks.inner.hooks);
+    let Some(hook) = hooks.iter_mut().find(|h| h.webhook_id == id) else {
+        return not_found();
+    };
+    if let Some(u) = url {
+        hook.url = u;
+    }
+    if let Some(k) = verify_key {
+        hook.verify_key = k;
+    }
+    if let Some(e) = events {
+        hook.events = e;
+    }
+    let body = hook_json(hook);
+    drop(hooks);
+    Json(body).into_response()
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = check(&state, &headers) {
+        return r;
+    }
+    let mut hooks = lock(&state.webhooks.inner.hooks);
+    let before = hooks.len();
+    hooks.retain(|h| h.webhook_id != id);
+    let removed = hooks.len() != before;
+    drop(hooks);
+    if !removed {
+        return not_found();
+    }
+    // Dropping the sender ends the worker once its queue is drained.
+    lock(&state.webhooks.inner.queues).remove(&id);
+    StatusCode::NO_CONTENT.into_response()
 }

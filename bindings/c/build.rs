@@ -1,0 +1,42 @@
+//! Writes include/flowai.h from the exported functions with cbindgen.
+//!
+//! The header is committed; it is rewritten only when its text changes, so an unchanged
+//! API leaves the file (and its timestamp) alone and CI can check it with `git diff`.
+
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let header = crate_dir.join("../../include/flowai.h");
+    let config = match cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")) {
+        Ok(config) => config,
+        Err(err) => {
+            println!("cargo:warning=cbindgen.toml: {err}");
+            std::process::exit(1);
+        }
+    };
+    let bindings = match cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+    {
+        Ok(bindings) => bindings,
+        Err(err) => {
+            println!("cargo:warning=cbindgen could not generate flowai.h: {err}");
+            std::process::exit(1);
+        }
+    };
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    if std::fs::read(&header).ok().as_deref() != Some(text.as_slice()) {
+        if let Some(dir) = header.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(err) = std::fs::write(&header, &text) {
+            println!("cargo:warning=cannot write {}: {err}", header.display());
+            std::process::exit(1);
+        }
+    }
+}

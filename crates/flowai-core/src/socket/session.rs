@@ -1,0 +1,542 @@
+//! The session task: one loop per session over commands, the websocket and the timers; connects, reconnects and tracks deliveries.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::endpoint::{Identity, is_final};
+use super::frames::{self, Inbound, OutgoingMessage};
+use super::{SessionEvent, SessionOptions};
+use crate::backoff::Backoff;
+use crate::error::{Error, ErrorKind, Result};
+use crate::models::{Delivered, Originator, Received};
+use crate::secret::Secret;
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How many delivered traceIds and reply keys are remembered to drop duplicates.
+const RECENT: usize = 4096;
+/// Largest inbound message; replies are small, this bounds what a peer can make us buffer.
+const MAX_MESSAGE: usize = 1 << 20;
+
+/// What a [`super::Session`] handle asks of the task.
+pub(crate) enum Command {
+    Send {
+        trace_id: u64,
+        message: OutgoingMessage,
+        reply: oneshot::Sender<Result<Delivered>>,
+    },
+    Frame {
+        text: String,
+        done: oneshot::Sender<Result<()>>,
+    },
+    Close {
+        done: oneshot::Sender<()>,
+    },
+}
+
+struct Pending {
+    seq: u64,
+    message: OutgoingMessage,
+    reply: oneshot::Sender<Result<Delivered>>,
+}
+
+/// A bounded set remembering the latest keys.
+struct Recent {
+    set: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+impl Recent {
+    fn new() -> Self {
+        Recent {
+            set: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// Remember `key`; false when it was already there.
+    fn insert(&mut self, key: u64) -> bool {
+        if !self.set.insert(key) {
+            return false;
+        }
+        self.order.push_back(key);
+        if self.order.len() > RECENT
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.set.contains(&key)
+    }
+}
+
+/// Everything needed to open a connection, shared with the connect future.
+struct Connector {
+    identity: Identity,
+    http: reqwest::Client,
+    connect_timeout: Duration,
+    nonce: Arc<Mutex<Option<Secret>>>,
+}
+
+impl Connector {
+    async fn open(&self) -> Result<Ws> {
+        let nonce = self.nonce.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let deadline = Instant::now() + self.connect_timeout;
+        let endpoint = self
+            .identity
+            .socket_info(&self.http, nonce.as_ref(), self.connect_timeout)
+            .await?;
+        if let Some(secret) = endpoint.secret {
+            *self.nonce.lock().unwrap_or_else(|e| e.into_inner()) = Some(secret);
+        }
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(4096)
+            .max_write_buffer_size(4 * MAX_MESSAGE)
+            .max_message_size(Some(MAX_MESSAGE))
+            .max_frame_size(Some(MAX_MESSAGE));
+        let connect =
+            tokio_tungstenite::connect_async_with_config(endpoint.url.expose(), Some(config), true);
+        match tokio::time::timeout_at(deadline, connect).await {
+            Ok(Ok((ws, _))) => Ok(ws),
+            Ok(Err(e)) => Err(ws_error(e)),
+            Err(_) => Err(Error::timeout("websocket handshake timed out")),
+        }
+    }
+}
+
+/// A tungstenite error as an SDK error, without the endpoint URL.
+fn ws_error(err: tokio_tungstenite::tungstenite::Error) -> Error {
+    use tokio_tungstenite::tungstenite::Error as E;
+    match err {
+        E::Http(resp) => Error::connection(format!(
+            "websocket handshake refused: HTTP {}",
+            resp.status().as_u16()
+        )),
+        E::Io(e) => Error::connection(format!("websocket: {e}")),
+        E::Url(_) => Error::protocol("socket.info gave an unusable websocket URL"),
+        other => Error::connection(format!("websocket: {other}")),
+    }
+}
+
+/// Why a connection ended.
+enum Ended {
+    /// Close was asked for (or every handle dropped).
+    Closing,
+    /// The connection was lost; reconnect.
+    Lost(String),
+}
+
+pub(crate) struct Task {
+    connector: Arc<Connector>,
+    thread_id: String,
+    originator: Option<Originator>,
+    ping_interval: Duration,
+    pong_timeout: Duration,
+    write_timeout: Duration,
+    queue_capacity: usize,
+    backoff: Backoff,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<SessionEvent>,
+    pending: HashMap<u64, Pending>,
+    seq: u64,
+    delivered: Recent,
+    replies: Recent,
+    close_waiters: Vec<oneshot::Sender<()>>,
+}
+
+impl Task {
+    pub(crate) fn new(
+        options: &SessionOptions,
+        identity: Identity,
+        http: reqwest::Client,
+        commands: mpsc::Receiver<Command>,
+        events: mpsc::Sender<SessionEvent>,
+        nonce: Arc<Mutex<Option<Secret>>>,
+    ) -> Self {
+        Task {
+            thread_id: identity.thread_id.clone(),
+            connector: Arc::new(Connector {
+                identity,
+                http,
+                connect_timeout: options.connect_timeout,
+                nonce,
+            }),
+            originator: options.originator.clone(),
+            ping_interval: options.ping_interval,
+            pong_timeout: options.pong_timeout,
+            write_timeout: options.send_timeout,
+            queue_capacity: options.queue_capacity,
+            backoff: options.backoff,
+            commands,
+            events,
+            pending: HashMap::new(),
+            seq: 0,
+            delivered: Recent::new(),
+            replies: Recent::new(),
+            close_waiters: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn run(mut self, ready: oneshot::Sender<Result<()>>) {
+        let mut ready = Some(ready);
+        let mut attempt: u32 = 0;
+        let error = loop {
+            let connector = self.connector.clone();
+            let opened = match self.offline(async move { connector.open().await }).await {
+                Some(opened) => opened,
+                None => break None,
+            };
+            match opened {
+                Ok(ws) => {
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(Ok(()));
+                    }
+                    self.emit(SessionEvent::Connected).await;
+                    let since = Instant::now();
+                    match self.connected(ws).await {
+                        Ended::Closing => break None,
+                        Ended::Lost(reason) => {
+                            self.emit(SessionEvent::Disconnected { reason }).await;
+                        }
+                    }
+                    if since.elapsed() >= self.backoff.reset_after {
+                        attempt = 0;
+                    }
+                }
+                Err(e) if is_final(&e) => match ready.take() {
+                    Some(r) => {
+                        let _ = r.send(Err(e));
+                        return;
+                    }
+                    None => break Some(e),
+                },
+                Err(e) => {
+                    tracing::debug!("flow socket connect failed: {e}");
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(Ok(()));
+                    }
+                }
+            }
+            let delay = self.backoff.delay(attempt);
+            attempt = attempt.saturating_add(1);
+            self.emit(SessionEvent::Reconnecting { attempt, delay })
+                .await;
+            if self.offline(tokio::time::sleep(delay)).await.is_none() {
+                break None;
+            }
+        };
+        for (_, p) in self.pending.drain() {
+            let _ = p.reply.send(Err(Error::closed("the session closed before delivery")));
+        }
+        self.commands.close();
+        while let Ok(command) = self.commands.try_recv() {
+            reject(command);
+        }
+        let _ = self.events.send(SessionEvent::Closed { error }).await;
+        for waiter in self.close_waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+    }
+
+    /// Drive `fut` while answering commands as an offline session does; None when closing.
+    async fn offline<F: Future>(&mut self, fut: F) -> Option<F::Output> {
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                out = &mut fut => return Some(out),
+                command = self.commands.recv() => match command {
+                    None => return None,
+                    Some(Command::Close { done }) => {
+                        self.close_waiters.push(done);
+                        return None;
+                    }
+                    Some(Command::Send { trace_id, message, reply }) => {
+                        self.enqueue(trace_id, message, reply);
+                    }
+                    Some(Command::Frame { done, .. }) => {
+                        let _ = done.send(Err(Error::connection("the session is not connected")));
+                    }
+                },
+            }
+        }
+    }
+
+    /// Take a send into the pending table; false when it was refused (and answered).
+    fn enqueue(
+        &mut self,
+        trace_id: u64,
+        message: OutgoingMessage,
+        reply: oneshot::Sender<Result<Delivered>>,
+    ) -> bool {
+        if self.pending.contains_key(&trace_id) {
+            let _ = reply.send(Err(Error::invalid("this traceId is already awaiting delivery")));
+            return false;
+        }
+        if self.pending.len() >= self.queue_capacity {
+            // Callers that gave up do not hold a place.
+            self.pending.retain(|_, p| !p.reply.is_closed());
+            if self.pending.len() >= self.queue_capacity {
+                let _ = reply.send(Err(Error::new(
+                    ErrorKind::QueueFull,
+                    format!("{} sends already await delivery", self.queue_capacity),
+                )));
+                return false;
+            }
+        }
+        self.seq += 1;
+        self.pending.insert(
+            trace_id,
+            Pending {
+                seq: self.seq,
+                message,
+                reply,
+            },
+        );
+        true
+    }
+
+    fn encode(&self, trace_id: u64, message: &OutgoingMessage) -> Result<String> {
+        let nonce = self
+            .connector
+            .nonce
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        frames::message_send(
+            &self.thread_id,
+            trace_id,
+            message,
+            self.originator.as_ref(),
+            nonce.as_ref().map(Secret::expose),
+        )
+    }
+
+    async fn write(&self, ws: &mut Ws, text: String) -> std::result::Result<(), String> {
+        match tokio::time::timeout(self.write_timeout, ws.send(Message::text(text))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ws_error(e).message().to_string()),
+            Err(_) => Err("writing to the websocket timed out".into()),
+        }
+    }
+
+    /// Run one open connection until it is lost or the session closes.
+    async fn connected(&mut self, mut ws: Ws) -> Ended {
+        if let Err(reason) = self.resend_pending(&mut ws).await {
+            return Ended::Lost(reason);
+        }
+        let mut ping = tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let pong_deadline = tokio::time::sleep(Duration::from_secs(86_400));
+        tokio::pin!(pong_deadline);
+        let mut awaiting_pong = false;
+        loop {
+            tokio::select! {
+                biased;
+                frame = ws.next() => {
+                    match frame {
+                        None => return Ended::Lost("the connection closed".into()),
+                        Some(Err(e)) => return Ended::Lost(ws_error(e).message().to_string()),
+                        Some(Ok(Message::Text(text))) => {
+                            awaiting_pong = false;
+                            self.inbound(text.as_str()).await;
+                        }
+                        Some(Ok(Message::Binary(bytes))) => {
+                            awaiting_pong = false;
+                            match std::str::from_utf8(&bytes) {
+                                Ok(text) => self.inbound(text).await,
+                                Err(_) => self.emit(SessionEvent::Error {
+                                    message: "binary frame is not UTF-8".into(),
+                                }).await,
+                            }
+                        }
+                        Some(Ok(Message::Close(frame))) => {
+                            let code = frame.map(|f| u16::from(f.code)).unwrap_or(1005);
+                            return Ended::Lost(format!("the server closed the connection (code {code})"));
+                        }
+                        Some(Ok(_)) => awaiting_pong = false,
+                    }
+                }
+                command = self.commands.recv() => match command {
+                    None => {
+                        close_gracefully(&mut ws).await;
+                        return Ended::Closing;
+                    }
+                    Some(Command::Close { done }) => {
+                        self.close_waiters.push(done);
+                        close_gracefully(&mut ws).await;
+                        return Ended::Closing;
+                    }
+                    Some(Command::Send { trace_id, message, reply }) => {
+                        let text = self.encode(trace_id, &message);
+                        match text {
+                            Err(e) => {
+                                let _ = reply.send(Err(e));
+                            }
+                            Ok(text) => {
+                                if self.enqueue(trace_id, message, reply)
+                                    && let Err(reason) = self.write(&mut ws, text).await
+                                {
+                                    return Ended::Lost(reason);
+                                }
+                            }
+                        }
+                    }
+                    Some(Command::Frame { text, done }) => {
+                        match self.write(&mut ws, text).await {
+                            Ok(()) => {
+                                let _ = done.send(Ok(()));
+                            }
+                            Err(reason) => {
+                                let _ = done.send(Err(Error::connection(reason.clone())));
+                                return Ended::Lost(reason);
+                            }
+                        }
+                    }
+                },
+                _ = ping.tick() => {
+                    if let Err(reason) = self.write(&mut ws, frames::PING.to_string()).await {
+                        return Ended::Lost(reason);
+                    }
+                    if !awaiting_pong {
+                        awaiting_pong = true;
+                        pong_deadline.as_mut().reset(Instant::now() + self.pong_timeout);
+                    }
+                }
+                _ = &mut pong_deadline, if awaiting_pong => {
+                    return Ended::Lost(format!(
+                        "no pong within {} ms",
+                        self.pong_timeout.as_millis()
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Send every message still awaiting delivery, oldest first, with its original traceId.
+    async fn resend_pending(&mut self, ws: &mut Ws) -> std::result::Result<(), String> {
+        self.pending.retain(|_, p| !p.reply.is_closed());
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut order: Vec<(u64, u64)> = self.pending.iter().map(|(t, p)| (p.seq, *t)).collect();
+        order.sort_unstable();
+        for (_, trace_id) in order {
+            let Some(p) = self.pending.get(&trace_id) else {
+                continue;
+            };
+            let text = match self.encode(trace_id, &p.message) {
+                Ok(text) => text,
+                Err(_) => continue,
+            };
+            let fed = tokio::time::timeout(self.write_timeout, ws.feed(Message::text(text))).await;
+            match fed {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(ws_error(e).message().to_string()),
+                Err(_) => return Err("writing to the websocket timed out".into()),
+            }
+        }
+        match tokio::time::timeout(self.write_timeout, ws.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ws_error(e).message().to_string()),
+            Err(_) => Err("writing to the websocket timed out".into()),
+        }
+    }
+
+    async fn inbound(&mut self, text: &str) {
+        match frames::parse_inbound(text) {
+            Inbound::Pong => {}
+            Inbound::Delivered(d) => self.on_delivered(d).await,
+            Inbound::Received(r) => {
+                if let Some(key) = reply_key(&r, text)
+                    && !self.replies.insert(key)
+                {
+                    return;
+                }
+                self.emit(SessionEvent::Reply(r)).await;
+            }
+            Inbound::AgentTyping(v) => self.emit(SessionEvent::AgentTyping(v)).await,
+            Inbound::Interruption(v) => self.emit(SessionEvent::Interruption(v)).await,
+            Inbound::Secret(nonce) => {
+                *self
+                    .connector
+                    .nonce
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = nonce.map(Secret::new);
+            }
+            Inbound::ServerError(message) => self.emit(SessionEvent::Error { message }).await,
+            Inbound::Malformed(message) => self.emit(SessionEvent::Error { message }).await,
+            Inbound::Unknown { kind, raw } => self.emit(SessionEvent::Unknown { kind, raw }).await,
+        }
+    }
+
+    async fn on_delivered(&mut self, delivered: Delivered) {
+        let Some(trace_id) = delivered.trace_id else {
+            self.emit(SessionEvent::Delivered(delivered)).await;
+            return;
+        };
+        if let Some(p) = self.pending.remove(&trace_id) {
+            let _ = p.reply.send(Ok(delivered.clone()));
+        } else if self.delivered.contains(trace_id) {
+            return;
+        }
+        self.delivered.insert(trace_id);
+        self.emit(SessionEvent::Delivered(delivered)).await;
+    }
+
+    async fn emit(&self, event: SessionEvent) {
+        // A dropped SessionEvents only means nobody listens.
+        let _ = self.events.send(event).await;
+    }
+}
+
+/// A key identifying one reply across resends: the service's message id when it gives one,
+/// else its traceId with the content. Replies with neither are never dropped.
+fn reply_key(received: &Received, text: &str) -> Option<u64> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for id_field in ["messageId", "id"] {
+        if let Some(id) = received.extra.get(id_field)
+            && !id.is_null()
+        {
+            id_field.hash(&mut hasher);
+            id.to_string().hash(&mut hasher);
+            return Some(hasher.finish());
+        }
+    }
+    let trace = received.extra.get("traceId").and_then(|v| v.as_u64())?;
+    trace.hash(&mut hasher);
+    text.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+async fn close_gracefully(ws: &mut Ws) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
+}
+
+fn reject(command: Command) {
+    match command {
+        Command::Send { reply, .. } => {
+            let _ = reply.send(Err(Error::closed("the session is closed")));
+        }
+        Command::Frame { done, .. } => {
+            let _ = done.send(Err(Error::closed("the session is closed")));
+        }
+        Command::Close { done } => {
+            let _ = done.send(());
+        }
+    }
+}

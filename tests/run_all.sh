@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every test suite of every language: Rust (unit + integration against the emulator),
+# the independent protocol peers, C, Python and Node. Installs what each suite needs.
+# Exits non-zero when any suite fails; prints a summary line per suite at the end.
+set -u
+cd "$(git rev-parse --show-toplevel)"
+
+suites=()
+results=()
+
+run_suite() {
+    local name="$1"
+    shift
+    echo
+    echo "=== $name: $* ==="
+    local start=$SECONDS
+    if "$@"; then
+        results+=("ok      $name ($((SECONDS - start)) s)")
+    else
+        results+=("FAILED  $name ($((SECONDS - start)) s)")
+        failed=1
+    fi
+    suites+=("$name")
+}
+
+failed=0
+run_suite "rust" cargo test --workspace --quiet
+run_suite "cli" cargo build --quiet -p flowai-cli
+for runner in tests/peer/run.sh tests/peer/phoenix_js/run.sh tests/c/run.sh tests/python/run.sh tests/node/run.sh; do
+    [ -x "$runner" ] && run_suite "${runner#tests/}" "$runner"
+done
+
+echo
+echo "=== summary ==="
+printf '%s\n' "${results[@]}"
+exit $failed
