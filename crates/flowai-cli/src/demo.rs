@@ -1,6 +1,8 @@
 //! `flowai demo`: a scripted conversation against the embedded emulator, showing each capability.
 
+mod aida;
 mod rest;
+mod socket;
 
 use flowai_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 
@@ -24,7 +26,9 @@ pub async fn run(_args: Args) -> Result<(), String> {
 }
 
 async fn run_parts(emulator: &RunningEmulator) -> Result<(), String> {
-    rest::run(emulator).await
+    rest::run(emulator).await?;
+    socket::run(emulator).await?;
+    aida::run(emulator).await
 }
 
 /// Print a section heading.

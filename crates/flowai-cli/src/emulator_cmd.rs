@@ -59,3 +59,11 @@ async fn wait_for_shutdown() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// An emulator in this process with default options, for commands run with `--emulator`.
+pub async fn start_embedded() -> Result<flowai_emulator::RunningEmulator, String> {
+    Emulator::new(EmulatorOptions::default())
+        .start()
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,5 +1,7 @@
 //! The `flowai` command: the demo, the local emulator, and command-line access to every API.
 
+mod aida_cmd;
+mod chat_cmd;
 mod common;
 mod demo;
 mod emulator_cmd;
@@ -35,6 +37,10 @@ enum Command {
     Listen(listen_cmd::Args),
     /// Read flows through the Management API.
     Flows(flows_cmd::Args),
+    /// Chat in real time over the Flow Socket API.
+    Chat(chat_cmd::Args),
+    /// Talk to an AIDA chatbot over Phoenix channels.
+    Aida(aida_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
             Command::Webhooks(args) => webhooks_cmd::run(args).await,
             Command::Listen(args) => listen_cmd::run(args).await,
             Command::Flows(args) => flows_cmd::run(args).await,
+            Command::Chat(args) => chat_cmd::run(args).await,
+            Command::Aida(args) => aida_cmd::run(args).await,
         }
     });
     match result {
