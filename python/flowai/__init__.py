@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from . import models
 from ._flowai import (
+    AidaClient,
+    AidaSession,
     ManagementClient,
     MessagingClient,
+    Session,
+    WebhookReceiver,
     __version__,
+    verify_and_parse,
 )
 from .errors import (
     AuthenticationError,
@@ -29,6 +34,7 @@ from .errors import (
     VerificationError,
 )
 from .models import (
+    AidaMessage,
     Button,
     Delivered,
     Event,
@@ -47,6 +53,12 @@ __all__ = [
     "models",
     "MessagingClient",
     "ManagementClient",
+    "Session",
+    "AidaClient",
+    "AidaSession",
+    "AidaMessage",
+    "WebhookReceiver",
+    "verify_and_parse",
     "FlowAIError",
     "InvalidArgumentError",
     "AuthenticationError",

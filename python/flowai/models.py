@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 __all__ = [
+    "AidaMessage",
     "Webhook",
     "Flow",
     "Intent",
@@ -320,3 +321,24 @@ class Event:
         if self.type in _DELIVERED_TYPES and isinstance(self.payload, Mapping):
             return Delivered._from_raw(dict(self.payload))
         return None
+
+
+@dataclass(frozen=True)
+class AidaMessage:
+    """A reply of an AIDA bot (``btu_msg``) for one session."""
+
+    session: str
+    text: str | None
+    payload: JSON
+    raw: JSON = field(repr=False, compare=False)
+
+    @classmethod
+    def _from_raw(cls, raw: JSON) -> AidaMessage:
+        raw = _obj(raw)
+        text = raw.get("text")
+        return cls(
+            session=str(raw.get("session", "")),
+            text=text if isinstance(text, str) else None,
+            payload=_obj(raw.get("payload")),
+            raw=raw,
+        )

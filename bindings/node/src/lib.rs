@@ -5,6 +5,7 @@
 //! (`FLOWAI_AUTH: ...`), which `index.js` turns into `FlowAIError`. Every async method
 //! runs on napi's one multi-thread tokio runtime (the `tokio_rt` feature).
 
+mod aida;
 mod config;
 mod management;
 mod messaging;
@@ -12,6 +13,7 @@ mod receiver;
 mod session;
 mod webhook;
 
+pub use aida::{AidaClient, AidaClientOptions, AidaSession, connect_aida};
 pub use config::ClientOptions;
 pub use management::ManagementClient;
 pub use messaging::{MessageOptions, MessagingClient, NewWebhook, WebhookUpdate};

@@ -209,11 +209,6 @@ pub fn call_reporting(py: Python<'_>, callback: &Py<PyAny>, args: Bound<'_, PyTu
     }
 }
 
-/// Check an owned handle is still open, or raise `flowai.ClosedError`.
-pub fn closed_err(py: Python<'_>, what: &str) -> PyErr {
-    to_pyerr(py, &Error::closed(format!("the {what} is closed")))
-}
-
 static MODELS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 /// A JSON value handed to Python as an instance of `flowai.models.<name>` (built by its
@@ -303,6 +298,25 @@ impl Callback {
             };
             self.deliver(py, arg);
         });
+    }
+
+    /// Deliver with the GIL held and say whether the app accepted it: a direct call that
+    /// raises or returns `False` declines; a call scheduled on a loop counts as accepted.
+    pub fn deliver_acked(&self, py: Python<'_>, arg: Bound<'_, PyAny>) -> bool {
+        if self.event_loop.is_some() {
+            let Ok(args) = PyTuple::new(py, [arg]) else {
+                return false;
+            };
+            self.deliver(py, args);
+            return true;
+        }
+        match self.func.bind(py).call1((arg,)) {
+            Ok(result) => !result.is(&*PyBool::new(py, false)),
+            Err(err) => {
+                err.write_unraisable(py, Some(self.func.bind(py)));
+                false
+            }
+        }
     }
 
     /// Deliver with the GIL already held.

@@ -1,8 +1,11 @@
 //! The native module `flowai._flowai`: converts types, errors and threads between Python and flowai-core.
 
+mod aida;
 mod bridge;
 mod management;
 mod messaging;
+mod session;
+mod webhook;
 
 use pyo3::prelude::*;
 
@@ -10,6 +13,11 @@ use pyo3::prelude::*;
 fn _flowai(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<messaging::MessagingClient>()?;
     m.add_class::<management::ManagementClient>()?;
+    m.add_class::<webhook::WebhookReceiver>()?;
+    m.add_class::<session::Session>()?;
+    m.add_class::<aida::AidaClient>()?;
+    m.add_class::<aida::AidaSession>()?;
+    m.add_function(wrap_pyfunction!(webhook::verify_and_parse, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -76,7 +76,10 @@ fn reply_texts(ev: &SessionEvent) -> Option<Vec<String>> {
 async fn intro_event_and_greeting_are_answered() {
     let emu = emulator().await;
     let (session, mut events) = Session::connect(options(&emu)).await.unwrap();
-    assert!(session.thread_id().contains('|'), "threadId carries the channel");
+    assert!(
+        session.thread_id().contains('|'),
+        "threadId carries the channel"
+    );
     wait_for(&mut events, |e| matches!(e, SessionEvent::Connected)).await;
 
     let delivered = session.send_event("INTRO").await.unwrap();
@@ -133,9 +136,15 @@ async fn thousand_sends_survive_drops_every_100_frames() {
         }
     }
     assert_eq!(seen, traces, "every delivery reported exactly once");
-    let replies = all.iter().filter(|e| matches!(e, SessionEvent::Reply(_))).count();
+    let replies = all
+        .iter()
+        .filter(|e| matches!(e, SessionEvent::Reply(_)))
+        .count();
     assert!(replies <= 1000, "no reply reported twice");
-    assert!(matches!(all.last(), Some(SessionEvent::Closed { error: None })));
+    assert!(matches!(
+        all.last(),
+        Some(SessionEvent::Closed { error: None })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +158,10 @@ async fn sends_made_while_disconnected_go_out_after_reconnect() {
         f.refuse_socket_info = 5;
     });
     let first = session.send_text("before the drop").await.unwrap();
-    wait_for(&mut events, |e| matches!(e, SessionEvent::Disconnected { .. })).await;
+    wait_for(&mut events, |e| {
+        matches!(e, SessionEvent::Disconnected { .. })
+    })
+    .await;
     emu.faults().update(|f| f.drop_after_frames = None);
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -174,12 +186,22 @@ async fn used_endpoints_are_refused_and_the_client_recovers() {
     emu.faults().update(|f| f.stale_socket_endpoints = 2);
     let (session, mut events) = Session::connect(options(&emu)).await.unwrap();
     let ev = wait_for(&mut events, |e| {
-        matches!(e, SessionEvent::Connected | SessionEvent::Reconnecting { .. })
+        matches!(
+            e,
+            SessionEvent::Connected | SessionEvent::Reconnecting { .. }
+        )
     })
     .await;
-    assert!(matches!(ev, SessionEvent::Reconnecting { attempt: 1, .. }), "{ev:?}");
+    assert!(
+        matches!(ev, SessionEvent::Reconnecting { attempt: 1, .. }),
+        "{ev:?}"
+    );
     wait_for(&mut events, |e| matches!(e, SessionEvent::Connected)).await;
-    assert_eq!(emu.state().socket.socket_info_calls(), 3, "a fresh endpoint per attempt");
+    assert_eq!(
+        emu.state().socket.socket_info_calls(),
+        3,
+        "a fresh endpoint per attempt"
+    );
     session.send_text("after recovery").await.unwrap();
     session.close().await.unwrap();
 }
@@ -194,7 +216,10 @@ async fn stalled_connection_is_detected_by_the_pong_deadline() {
     let (session, mut events) = Session::connect(o).await.unwrap();
     wait_for(&mut events, |e| matches!(e, SessionEvent::Connected)).await;
     session.send_text("one").await.unwrap();
-    let ev = wait_for(&mut events, |e| matches!(e, SessionEvent::Disconnected { .. })).await;
+    let ev = wait_for(&mut events, |e| {
+        matches!(e, SessionEvent::Disconnected { .. })
+    })
+    .await;
     let SessionEvent::Disconnected { reason } = ev else {
         unreachable!()
     };
@@ -322,7 +347,10 @@ async fn closed_comes_once_and_last() {
         .filter(|e| matches!(e, SessionEvent::Closed { .. }))
         .count();
     assert_eq!(closed, 1);
-    assert!(matches!(all.last(), Some(SessionEvent::Closed { error: None })));
+    assert!(matches!(
+        all.last(),
+        Some(SessionEvent::Closed { error: None })
+    ));
     assert!(matches!(all.first(), Some(SessionEvent::Connected)));
 }
 

@@ -422,8 +422,10 @@ fn accept(state: &AppState, message: ReceivedMessage) {
             delivered.insert("mediaType".into(), json!(media_type));
         }
     }
+    let org = state.options.credentials.organisation_id.clone();
     let replies = state.engine.respond(&message.thread_id, &message.input);
-    let reply = (!replies.is_empty()).then(|| {
+    let want_reply = state.webhooks.is_subscribed(&org, "message.reply");
+    let reply = (want_reply && !replies.is_empty()).then(|| {
         let mut received = Received {
             thread_id: message.thread_id.clone(),
             messages: replies,
@@ -437,7 +439,6 @@ fn accept(state: &AppState, message: ReceivedMessage) {
     });
     state.rest.record(message);
     let delay = state.faults.get().reply_delay_ms;
-    let org = state.options.credentials.organisation_id.clone();
     let send = move |state: &AppState| {
         state
             .webhooks

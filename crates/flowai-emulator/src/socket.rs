@@ -156,7 +156,10 @@ fn check_client(
     match param(query, headers, "clientId") {
         Some(id) if constant_time_eq(id.trim().as_bytes(), expected.as_bytes()) => Ok(()),
         Some(_) => Err(error_response(StatusCode::UNAUTHORIZED, "unknown clientId")),
-        None => Err(error_response(StatusCode::UNAUTHORIZED, "clientId is required")),
+        None => Err(error_response(
+            StatusCode::UNAUTHORIZED,
+            "clientId is required",
+        )),
     }
 }
 
@@ -186,7 +189,8 @@ async fn socket_info(
     {
         let mut tokens = lock(&socket.tokens);
         let ttl = socket.endpoint_ttl;
-        tokens.retain(|_, t| t.created.elapsed() < ttl.saturating_mul(2).max(Duration::from_secs(1)));
+        tokens
+            .retain(|_, t| t.created.elapsed() < ttl.saturating_mul(2).max(Duration::from_secs(1)));
         tokens.insert(
             token.clone(),
             Token {

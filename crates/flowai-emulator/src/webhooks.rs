@@ -9,7 +9,7 @@
 //! queue and worker, so its deliveries arrive in order.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -137,6 +137,14 @@ impl WebhookState {
         retry_delay(self.inner.time_scale, attempt)
     }
 
+    /// Whether any webhook of the organisation subscribes to `event_type` (a cheap check
+    /// before building a payload).
+    pub fn is_subscribed(&self, organisation_id: &str, event_type: &str) -> bool {
+        lock(&self.inner.hooks).iter().any(|h| {
+            h.organisation_id == organisation_id && h.events.iter().any(|e| e == event_type)
+        })
+    }
+
     /// Queue an event for every webhook of the organisation subscribed to `event_type`;
     /// returns how many webhooks it was queued for. Delivery runs in the background.
     pub fn enqueue(&self, organisation_id: &str, event_type: &str, payload: Value) -> usize {
@@ -162,7 +170,7 @@ impl WebhookState {
         for id in targets {
             let sender = queues.entry(id.clone()).or_insert_with(|| {
                 let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-                runtime.spawn(worker(self.inner.clone(), id.clone(), rx));
+                runtime.spawn(worker(Arc::downgrade(&self.inner), id.clone(), rx));
                 tx
             });
             let job = Job {
@@ -213,13 +221,18 @@ fn retry_delay(time_scale: f64, attempt: u32) -> Duration {
         .mul_f64(time_scale)
 }
 
-async fn worker(inner: Arc<Inner>, webhook_id: String, mut rx: mpsc::Receiver<Job>) {
+/// Delivers one webhook's events in order. It holds the state weakly, so it ends once the
+/// emulator is gone, even in the middle of a retry schedule.
+async fn worker(inner: Weak<Inner>, webhook_id: String, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
         deliver(&inner, &webhook_id, job).await;
     }
 }
 
-async fn deliver(inner: &Inner, webhook_id: &str, job: Job) {
+async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job) {
+    let Some(mut inner) = weak.upgrade() else {
+        return;
+    };
     let window = inner.retry_window.mul_f64(inner.time_scale);
     let started = Instant::now();
     let mut delay_before = Duration::ZERO;
@@ -273,7 +286,12 @@ async fn deliver(inner: &Inner, webhook_id: &str, job: Job) {
         if delivered || gave_up {
             return;
         }
+        drop(inner);
         tokio::time::sleep(next).await;
+        let Some(again) = weak.upgrade() else {
+            return;
+        };
+        inner = again;
         delay_before = next;
     }
 }

@@ -170,6 +170,9 @@ async fn webhook_crud() {
     assert!(uuid::Uuid::parse_str(&id).is_ok());
 
     let second = create(&emu, &receiver.url, &["message.delivered"]).await;
+    // Verify keys never show in the emulator's Debug output.
+    let debug = format!("{:?}", emu.state());
+    assert!(!debug.contains("vk-1") && !debug.contains("vk-1234567"));
 
     let r = call(
         &emu,

@@ -309,6 +309,11 @@ impl AidaClient {
         self.channel.on(EVENT_BOT_MESSAGE)
     }
 
+    /// The bot's channel, for pushes the SDK does not wrap.
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
     /// Connection events: connected, disconnected, reconnecting, closed (last, once).
     pub fn events(&self) -> SocketEvents {
         self.socket.events()

@@ -100,7 +100,9 @@ impl Identity {
         secret: Option<&Secret>,
         timeout: Duration,
     ) -> Result<Value> {
-        let req = self.headers(http.get(self.url(path)?), secret).timeout(timeout);
+        let req = self
+            .headers(http.get(self.url(path)?), secret)
+            .timeout(timeout);
         send_json(req).await
     }
 
@@ -112,7 +114,9 @@ impl Identity {
         form: reqwest::multipart::Form,
         secret: Option<&Secret>,
     ) -> Result<Value> {
-        let req = self.headers(http.post(self.url(path)?), secret).multipart(form);
+        let req = self
+            .headers(http.post(self.url(path)?), secret)
+            .multipart(form);
         send_json(req).await
     }
 }

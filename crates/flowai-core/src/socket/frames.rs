@@ -173,7 +173,7 @@ pub enum Inbound {
     /// `message.delivered` (or its alias `activities.delivered`).
     Delivered(Delivered),
     /// `message.received` (or its alias `activities.created`).
-    Received(Received),
+    Received(Box<Received>),
     /// `agent.typing` with its payload.
     AgentTyping(Value),
     /// `interruption.occurred` with its payload.
@@ -220,7 +220,7 @@ pub fn parse_inbound(text: &str) -> Inbound {
                 return Inbound::Malformed(format!("{kind} without a payload object"));
             }
             match serde_json::from_value::<Received>(payload) {
-                Ok(r) => Inbound::Received(r),
+                Ok(r) => Inbound::Received(Box::new(r)),
                 Err(e) => Inbound::Malformed(format!("{kind} with a malformed payload: {e}")),
             }
         }

@@ -158,7 +158,7 @@ pub enum SessionEvent {
     /// The service accepted a message (each traceId reported once).
     Delivered(Delivered),
     /// A reply from the bot or an agent.
-    Reply(Received),
+    Reply(Box<Received>),
     /// An agent is typing (`agent.typing`).
     AgentTyping(Value),
     /// A human took over or the conversation was interrupted (`interruption.occurred`).
@@ -439,7 +439,11 @@ impl Session {
 
     /// Upload a file to the thread (`POST /thread.upload`, multipart `file` + `payload`),
     /// streamed from disk; `progress` is called with `(sent, total)` bytes as it goes.
-    pub async fn upload(&self, path: impl AsRef<Path>, progress: Option<Progress>) -> Result<Value> {
+    pub async fn upload(
+        &self,
+        path: impl AsRef<Path>,
+        progress: Option<Progress>,
+    ) -> Result<Value> {
         use futures_util::StreamExt;
 
         let path = path.as_ref();
@@ -454,18 +458,17 @@ impl Session {
             .unwrap_or("upload")
             .to_string();
         let mut sent = 0u64;
-        let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map(move |chunk| {
-            if let (Ok(bytes), Some(p)) = (&chunk, &progress) {
-                sent += bytes.len() as u64;
-                p(sent, total);
-            }
-            chunk
-        });
-        let part = reqwest::multipart::Part::stream_with_length(
-            reqwest::Body::wrap_stream(stream),
-            total,
-        )
-        .file_name(name.clone());
+        let stream =
+            tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map(move |chunk| {
+                if let (Ok(bytes), Some(p)) = (&chunk, &progress) {
+                    sent += bytes.len() as u64;
+                    p(sent, total);
+                }
+                chunk
+            });
+        let part =
+            reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
+                .file_name(name.clone());
         let payload = serde_json::json!({
             "threadId": self.inner.identity.thread_id,
             "speech": name,
@@ -503,7 +506,10 @@ fn closed() -> Error {
 }
 
 fn send_timed_out() -> Error {
-    Error::new(ErrorKind::Timeout, "no message.delivered before the send deadline")
+    Error::new(
+        ErrorKind::Timeout,
+        "no message.delivered before the send deadline",
+    )
 }
 
 /// A trace id base that differs between sessions and processes; ids stay below 2^53 so

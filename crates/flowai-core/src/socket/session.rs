@@ -30,6 +30,8 @@ const RECENT: usize = 4096;
 const MAX_MESSAGE: usize = 1 << 20;
 
 /// What a [`super::Session`] handle asks of the task.
+// Send is by far the most frequent command: boxing it would add an allocation per send.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
     Send {
         trace_id: u64,
@@ -241,7 +243,9 @@ impl Task {
             }
         };
         for (_, p) in self.pending.drain() {
-            let _ = p.reply.send(Err(Error::closed("the session closed before delivery")));
+            let _ = p
+                .reply
+                .send(Err(Error::closed("the session closed before delivery")));
         }
         self.commands.close();
         while let Ok(command) = self.commands.try_recv() {
@@ -284,7 +288,9 @@ impl Task {
         reply: oneshot::Sender<Result<Delivered>>,
     ) -> bool {
         if self.pending.contains_key(&trace_id) {
-            let _ = reply.send(Err(Error::invalid("this traceId is already awaiting delivery")));
+            let _ = reply.send(Err(Error::invalid(
+                "this traceId is already awaiting delivery",
+            )));
             return false;
         }
         if self.pending.len() >= self.queue_capacity {
@@ -339,7 +345,8 @@ impl Task {
         if let Err(reason) = self.resend_pending(&mut ws).await {
             return Ended::Lost(reason);
         }
-        let mut ping = tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
+        let mut ping =
+            tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let pong_deadline = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(pong_deadline);

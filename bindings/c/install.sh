@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Build libflowai (release unless PROFILE=debug) and install it with its header and a
+# pkg-config file:  bindings/c/install.sh PREFIX
+# Then: PKG_CONFIG_PATH=PREFIX/lib/pkgconfig cc app.c $(pkg-config --cflags --libs flowai)
+# (add -Wl,-rpath,PREFIX/lib or set LD_LIBRARY_PATH when PREFIX/lib is not a system path).
+set -euo pipefail
+if [ $# -ne 1 ]; then
+    echo "usage: $0 PREFIX" >&2
+    exit 2
+fi
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+mkdir -p "$1"
+prefix="$(cd "$1" && pwd)"
+profile="${PROFILE:-release}"
+cd "$root"
+if [ "$profile" = release ]; then
+    cargo build --quiet --release -p flowai-c
+else
+    cargo build --quiet -p flowai-c
+fi
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+libdir="$target_dir/$profile"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
+mkdir -p "$prefix/lib/pkgconfig" "$prefix/include"
+cp include/flowai.h "$prefix/include/"
+for lib in libflowai.so libflowai.dylib libflowai.a; do
+    if [ -f "$libdir/$lib" ]; then
+        cp "$libdir/$lib" "$prefix/lib/"
+    fi
+done
+sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" bindings/c/flowai.pc.in \
+    >"$prefix/lib/pkgconfig/flowai.pc"
+echo "installed flowai $version into $prefix"

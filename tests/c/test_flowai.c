@@ -1,0 +1,562 @@
+/* Tests of the flowai C API against the local emulator (FLOWAI_* variables set by run.sh).
+ * Prints "N passed, N failed" and exits non-zero on any failure. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flowai.h"
+
+static int passed;
+static int failed;
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (cond) {                                                                   \
+            passed++;                                                                 \
+        } else {                                                                      \
+            failed++;                                                                 \
+            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, \
+                    #cond, flowai_last_error_message());                              \
+        }                                                                             \
+    } while (0)
+
+#define CHECK_STATUS(call, expected)                                                    \
+    do {                                                                                \
+        FlowaiStatus got_ = (call);                                                     \
+        if (got_ == (expected)) {                                                       \
+            passed++;                                                                   \
+        } else {                                                                        \
+            failed++;                                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s returned %s, expected %s (last error: %s)\n", \
+                    __FILE__, __LINE__, #call, flowai_error_code_string((int)got_),     \
+                    flowai_error_code_string((int)(expected)), flowai_last_error_message()); \
+        }                                                                               \
+    } while (0)
+
+/* Generous safety net so a broken build ends instead of hanging; no assertion on speed. */
+#define WAIT_SECONDS 20
+
+/* ---------- events collected from callbacks, shared with the test thread ---------- */
+
+#define MAX_EVENTS 64
+
+typedef struct {
+    FlowaiEventKind kind;
+    FlowaiStatus status;
+    char type_name[64];
+    char *json;
+    char session_id[160];
+    char trace_id[32];
+} Seen;
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    Seen events[MAX_EVENTS];
+    int count;
+    int freed;
+    int overflow;
+    /* Set by a callback that tried a blocking call. */
+    int misuse_checked;
+    FlowaiStatus misuse_status;
+    const FlowaiSession *session; /* for the misuse check */
+} Collector;
+
+static void collector_init(Collector *c) {
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->changed, NULL);
+}
+
+static void collector_destroy(Collector *c) {
+    for (int i = 0; i < c->count; i++) {
+        free(c->events[i].json);
+    }
+    pthread_cond_destroy(&c->changed);
+    pthread_mutex_destroy(&c->lock);
+}
+
+static void copy_text(char *dst, size_t size, const char *src) {
+    if (src == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+    strncpy(dst, src, size - 1);
+    dst[size - 1] = '\0';
+}
+
+static char *dup_text(const char *src) {
+    size_t len = strlen(src);
+    char *copy = malloc(len + 1);
+    if (copy != NULL) {
+        memcpy(copy, src, len + 1);
+    }
+    return copy;
+}
+
+static void on_event(void *user_data, const FlowaiEvent *event) {
+    Collector *c = user_data;
+    pthread_mutex_lock(&c->lock);
+    const FlowaiSession *session = c->misuse_checked ? NULL : c->session;
+    pthread_mutex_unlock(&c->lock);
+    if (event->kind == FLOWAI_EVENT_REPLY && session != NULL) {
+        /* Blocking from inside a callback must be refused, not deadlock. */
+        FlowaiStatus status = flowai_session_send_text(session, "inside", NULL);
+        pthread_mutex_lock(&c->lock);
+        c->misuse_checked = 1;
+        c->misuse_status = status;
+        pthread_mutex_unlock(&c->lock);
+    }
+    pthread_mutex_lock(&c->lock);
+    if (c->count < MAX_EVENTS) {
+        Seen *s = &c->events[c->count++];
+        s->kind = event->kind;
+        s->status = event->status;
+        copy_text(s->type_name, sizeof s->type_name, event->type_name);
+        s->json = dup_text(event->json);
+        copy_text(s->session_id, sizeof s->session_id, event->session_id);
+        copy_text(s->trace_id, sizeof s->trace_id, event->trace_id);
+    } else {
+        c->overflow = 1;
+    }
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* user_data is a heap tag pointing at the collector: freeing it proves ownership passed. */
+typedef struct {
+    Collector *collector;
+} Tag;
+
+static void on_event_tagged(void *user_data, const FlowaiEvent *event) {
+    on_event(((Tag *)user_data)->collector, event);
+}
+
+static void free_tag(void *user_data) {
+    Tag *tag = user_data;
+    Collector *c = tag->collector;
+    pthread_mutex_lock(&c->lock);
+    c->freed++;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    free(tag);
+}
+
+static Tag *new_tag(Collector *c) {
+    Tag *tag = malloc(sizeof *tag);
+    tag->collector = c;
+    return tag;
+}
+
+static struct timespec deadline(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += WAIT_SECONDS;
+    return ts;
+}
+
+/* Wait for an event of `kind` whose json contains `needle` (NULL: any), from index *from on.
+ * Returns its index or -1. */
+static int wait_event(Collector *c, FlowaiEventKind kind, const char *needle, int *from) {
+    struct timespec until = deadline();
+    int found = -1;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        for (int i = *from; i < c->count; i++) {
+            if (c->events[i].kind == kind &&
+                (needle == NULL || (c->events[i].json && strstr(c->events[i].json, needle)))) {
+                found = i;
+                break;
+            }
+        }
+        if (found >= 0) {
+            *from = found + 1;
+            break;
+        }
+        if (pthread_cond_timedwait(&c->changed, &c->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return found;
+}
+
+static int wait_freed(Collector *c) {
+    struct timespec until = deadline();
+    pthread_mutex_lock(&c->lock);
+    while (c->freed == 0) {
+        if (pthread_cond_timedwait(&c->changed, &c->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    int freed = c->freed;
+    pthread_mutex_unlock(&c->lock);
+    return freed;
+}
+
+/* Copy the string value of "key":"..." from compact JSON into out. */
+static int json_field(const char *json, const char *key, char *out, size_t size) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *start = json ? strstr(json, pattern) : NULL;
+    if (start == NULL) {
+        return 0;
+    }
+    start += strlen(pattern);
+    const char *end = strchr(start, '"');
+    if (end == NULL || (size_t)(end - start) >= size) {
+        return 0;
+    }
+    memcpy(out, start, (size_t)(end - start));
+    out[end - start] = '\0';
+    return 1;
+}
+
+/* ---------- tests ---------- */
+
+static void test_basics(void) {
+    CHECK(strlen(flowai_version()) > 0);
+    CHECK(strcmp(flowai_error_code_string(FLOWAI_OK), "FLOWAI_OK") == 0);
+    CHECK(strcmp(flowai_error_code_string(FLOWAI_AUTH), "FLOWAI_AUTH") == 0);
+    CHECK(strcmp(flowai_error_code_string(FLOWAI_INTERNAL), "FLOWAI_INTERNAL") == 0);
+    CHECK(strcmp(flowai_error_code_string(FLOWAI_MISUSE), "FLOWAI_MISUSE") == 0);
+    CHECK(strcmp(flowai_error_code_string(99), "FLOWAI_UNKNOWN") == 0);
+    flowai_string_free(NULL);
+}
+
+static void progress_cb(void *user_data, uint64_t sent, uint64_t total) {
+    uint64_t *last = user_data;
+    last[0] = sent;
+    last[1] = total;
+    last[2]++;
+}
+
+static void test_messaging(void) {
+    FlowaiMessaging *client = NULL;
+    CHECK_STATUS(flowai_messaging_new_from_env(&client), FLOWAI_OK);
+    if (client == NULL) {
+        return;
+    }
+    CHECK_STATUS(flowai_messaging_send_text(client, "c-thread-msg", "hello there", NULL), FLOWAI_OK);
+    CHECK(strcmp(flowai_last_error_message(), "") == 0);
+    CHECK_STATUS(flowai_messaging_send_text(client, "c-thread-msg", "with options",
+                                            "{\"traceId\":42,\"lang\":\"en\",\"timezone\":1}"),
+                 FLOWAI_OK);
+    CHECK_STATUS(flowai_messaging_send_event(client, "c-thread-msg", "INTRO", NULL), FLOWAI_OK);
+    CHECK_STATUS(flowai_messaging_send_location(client, "c-thread-msg", "52.37", "4.89", NULL),
+                 FLOWAI_OK);
+
+    char path[] = "/tmp/flowai-c-media-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        FILE *f = fdopen(fd, "wb");
+        for (int i = 0; i < 200000; i++) {
+            fputc('a' + i % 26, f);
+        }
+        fclose(f);
+        uint64_t progress[3] = {0, 0, 0};
+        CHECK_STATUS(flowai_messaging_send_media(client, "c-thread-msg", path, "image", "image/png",
+                                                 NULL, progress_cb, progress),
+                     FLOWAI_OK);
+        CHECK(progress[2] > 0);
+        CHECK(progress[0] == 200000 && progress[1] == 200000);
+        CHECK_STATUS(flowai_messaging_send_media(client, "c-thread-msg", path, "hologram", NULL, NULL,
+                                                 NULL, NULL),
+                     FLOWAI_INVALID_ARGUMENT);
+        remove(path);
+    }
+
+    /* Error paths, all refused before anything is sent. */
+    CHECK_STATUS(flowai_messaging_send_text(client, NULL, "x", NULL), FLOWAI_INVALID_ARGUMENT);
+    CHECK_STATUS(flowai_messaging_send_text(client, "t", "\xff\xfe", NULL), FLOWAI_INVALID_ARGUMENT);
+    CHECK(strstr(flowai_last_error_message(), "UTF-8") != NULL);
+    CHECK_STATUS(flowai_messaging_send_text(client, "t", "x", "{not json"), FLOWAI_INVALID_ARGUMENT);
+    char long_text[300];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    CHECK_STATUS(flowai_messaging_send_text(client, "t", long_text, NULL), FLOWAI_INVALID_ARGUMENT);
+    CHECK_STATUS(flowai_messaging_send_text(NULL, "t", "x", NULL), FLOWAI_INVALID_ARGUMENT);
+    CHECK_STATUS(flowai_messaging_new_from_env(NULL), FLOWAI_INVALID_ARGUMENT);
+
+    /* After close every call says CLOSED; free stays the only release. */
+    CHECK_STATUS(flowai_messaging_close(client), FLOWAI_OK);
+    CHECK_STATUS(flowai_messaging_send_text(client, "t", "x", NULL), FLOWAI_CLOSED);
+    CHECK_STATUS(flowai_messaging_close(client), FLOWAI_OK);
+    flowai_messaging_free(client);
+
+    /* A wrong key is FLOWAI_AUTH. */
+    FlowaiMessaging *wrong = NULL;
+    CHECK_STATUS(flowai_messaging_new(getenv("FLOWAI_API_URL"), "not-the-key", &wrong), FLOWAI_OK);
+    if (wrong != NULL) {
+        CHECK_STATUS(flowai_messaging_send_text(wrong, "t", "x", NULL), FLOWAI_AUTH);
+        CHECK(strstr(flowai_last_error_message(), "not-the-key") == NULL);
+        flowai_messaging_free(wrong);
+    }
+    CHECK_STATUS(flowai_messaging_new(NULL, NULL, &wrong), FLOWAI_INVALID_ARGUMENT);
+}
+
+static void test_webhooks(void) {
+    static const char *key = "c-test-verify-key";
+    Collector c;
+    collector_init(&c);
+    FlowaiReceiver *receiver = NULL;
+    CHECK_STATUS(flowai_receiver_start(key, NULL, on_event_tagged, new_tag(&c), free_tag, &receiver),
+                 FLOWAI_OK);
+    FlowaiMessaging *client = NULL;
+    CHECK_STATUS(flowai_messaging_new_from_env(&client), FLOWAI_OK);
+    if (receiver == NULL || client == NULL) {
+        collector_destroy(&c);
+        return;
+    }
+    char *url = NULL;
+    CHECK_STATUS(flowai_receiver_url(receiver, &url), FLOWAI_OK);
+    CHECK(url != NULL && strncmp(url, "http://127.0.0.1:", 17) == 0);
+
+    char body[512];
+    snprintf(body, sizeof body, "{\"url\":\"%s\",\"verifyKey\":\"%s\",\"events\":[\"message.reply\"]}",
+             url, key);
+    char *created = NULL;
+    CHECK_STATUS(flowai_messaging_webhook_create(client, body, &created), FLOWAI_OK);
+    char id[128] = "";
+    CHECK(created != NULL && json_field(created, "webhookId", id, sizeof id));
+
+    char *listed = NULL;
+    CHECK_STATUS(flowai_messaging_webhook_list(client, &listed), FLOWAI_OK);
+    CHECK(listed != NULL && listed[0] == '[' && strstr(listed, id) != NULL);
+    char *got = NULL;
+    CHECK_STATUS(flowai_messaging_webhook_get(client, id, &got), FLOWAI_OK);
+    CHECK(got != NULL && strstr(got, url) != NULL);
+    char *updated = NULL;
+    CHECK_STATUS(flowai_messaging_webhook_update(client, id,
+                                                 "{\"events\":[\"message.reply\",\"message.delivered\"]}",
+                                                 &updated),
+                 FLOWAI_OK);
+    CHECK(updated != NULL && strstr(updated, "message.delivered") != NULL);
+    CHECK_STATUS(flowai_messaging_webhook_create(client, "{\"url\":\"\",\"events\":[]}", &created),
+                 FLOWAI_INVALID_ARGUMENT);
+
+    /* The bot's reply to a REST message arrives through the receiver callback. */
+    CHECK_STATUS(flowai_messaging_send_text(client, "c-thread-webhook", "hi", NULL), FLOWAI_OK);
+    int from = 0;
+    int at = wait_event(&c, FLOWAI_EVENT_REPLY, "customer service demo bot", &from);
+    CHECK(at >= 0);
+    if (at >= 0) {
+        CHECK(strcmp(c.events[at].type_name, "message.reply") == 0);
+        CHECK(strcmp(c.events[at].session_id, "c-thread-webhook") == 0);
+    }
+
+    CHECK_STATUS(flowai_messaging_webhook_delete(client, id), FLOWAI_OK);
+    CHECK_STATUS(flowai_messaging_webhook_get(client, id, &got), FLOWAI_HTTP);
+
+    CHECK_STATUS(flowai_receiver_close(receiver), FLOWAI_OK);
+    CHECK_STATUS(flowai_receiver_url(receiver, &url), FLOWAI_CLOSED);
+    flowai_receiver_free(receiver);
+    CHECK(wait_freed(&c) == 1);
+
+    flowai_string_free(url);
+    flowai_string_free(created);
+    flowai_string_free(listed);
+    flowai_string_free(got);
+    flowai_string_free(updated);
+    flowai_messaging_free(client);
+    collector_destroy(&c);
+
+    /* A NULL callback is refused, and user_data is still freed exactly once. */
+    Collector d;
+    collector_init(&d);
+    CHECK_STATUS(flowai_receiver_start(key, NULL, NULL, new_tag(&d), free_tag, &receiver),
+                 FLOWAI_INVALID_ARGUMENT);
+    CHECK(d.freed == 1);
+    collector_destroy(&d);
+}
+
+static void test_verify(void) {
+    static const char *key = "verify-me";
+    const char *body = "{\"type\":\"message.reply\",\"payload\":{\"threadId\":\"t1\",\"messages\":[]}}";
+    const char *names[] = {"Content-Type", "x-flowai-verify-key"};
+    const char *values[] = {"application/json", "verify-me"};
+    char *out = NULL;
+    CHECK_STATUS(flowai_webhook_verify(key, names, values, 2, NULL, (const uint8_t *)body,
+                                       strlen(body), &out),
+                 FLOWAI_OK);
+    CHECK(out != NULL && strstr(out, "\"type\":\"message.reply\"") != NULL);
+    flowai_string_free(out);
+    out = NULL;
+
+    const char *wrong[] = {"application/json", "nope"};
+    CHECK_STATUS(flowai_webhook_verify(key, names, wrong, 2, NULL, (const uint8_t *)body,
+                                       strlen(body), &out),
+                 FLOWAI_VERIFICATION);
+    CHECK(out == NULL);
+    CHECK_STATUS(flowai_webhook_verify(key, NULL, NULL, 0, NULL, (const uint8_t *)body,
+                                       strlen(body), &out),
+                 FLOWAI_VERIFICATION);
+    CHECK_STATUS(flowai_webhook_verify(key, NULL, NULL, 0, "verifyKey=verify-me",
+                                       (const uint8_t *)body, strlen(body), &out),
+                 FLOWAI_OK);
+    flowai_string_free(out);
+    out = NULL;
+    CHECK_STATUS(flowai_webhook_verify_json(key, "{\"X-Flowai-Verify-Key\":\"verify-me\"}", NULL,
+                                            (const uint8_t *)body, strlen(body), &out),
+                 FLOWAI_OK);
+    flowai_string_free(out);
+    out = NULL;
+    CHECK_STATUS(flowai_webhook_verify_json(key, "{\"X-Flowai-Verify-Key\":\"verify-me\"}", NULL,
+                                            (const uint8_t *)"{oops", 5, &out),
+                 FLOWAI_PROTOCOL);
+    CHECK_STATUS(flowai_webhook_verify_json(key, "[1]", NULL, (const uint8_t *)body, strlen(body),
+                                            &out),
+                 FLOWAI_INVALID_ARGUMENT);
+    CHECK_STATUS(flowai_webhook_verify(key, NULL, NULL, 0, NULL, NULL, 10, &out),
+                 FLOWAI_INVALID_ARGUMENT);
+}
+
+static void test_management(void) {
+    FlowaiManagement *mgmt = NULL;
+    CHECK_STATUS(flowai_management_new_from_env(&mgmt), FLOWAI_OK);
+    if (mgmt == NULL) {
+        return;
+    }
+    char *flows = NULL;
+    CHECK_STATUS(flowai_management_list(mgmt, "flows", &flows), FLOWAI_OK);
+    char flow_id[128] = "";
+    CHECK(flows != NULL && flows[0] == '[' && json_field(flows, "flowId", flow_id, sizeof flow_id));
+    char *info = NULL;
+    CHECK_STATUS(flowai_management_info(mgmt, "flows", flow_id, &info), FLOWAI_OK);
+    CHECK(info != NULL && strstr(info, flow_id) != NULL);
+    char *intents = NULL;
+    CHECK_STATUS(flowai_management_list(mgmt, "intents", &intents), FLOWAI_OK);
+    CHECK_STATUS(flowai_management_list(mgmt, "spaceships", &intents), FLOWAI_INVALID_ARGUMENT);
+    flowai_string_free(flows);
+    flowai_string_free(info);
+    flowai_string_free(intents);
+    CHECK_STATUS(flowai_management_close(mgmt), FLOWAI_OK);
+    CHECK_STATUS(flowai_management_list(mgmt, "flows", &flows), FLOWAI_CLOSED);
+    flowai_management_free(mgmt);
+
+    FlowaiManagement *wrong = NULL;
+    CHECK_STATUS(flowai_management_new(getenv("FLOWAI_API_URL"), "wrong", &wrong), FLOWAI_OK);
+    if (wrong != NULL) {
+        CHECK_STATUS(flowai_management_list(wrong, "flows", &flows), FLOWAI_AUTH);
+        flowai_management_free(wrong);
+    }
+}
+
+static void test_session(void) {
+    Collector c;
+    collector_init(&c);
+    FlowaiSession *session = NULL;
+    CHECK_STATUS(flowai_session_connect(NULL, NULL, "{\"sendTimeoutMs\":10000}", on_event_tagged,
+                                        new_tag(&c), free_tag, &session),
+                 FLOWAI_OK);
+    if (session == NULL) {
+        collector_destroy(&c);
+        return;
+    }
+    pthread_mutex_lock(&c.lock);
+    c.session = session;
+    pthread_mutex_unlock(&c.lock);
+    char *thread_id = NULL;
+    CHECK_STATUS(flowai_session_thread_id(session, &thread_id), FLOWAI_OK);
+    CHECK(thread_id != NULL && strlen(thread_id) > 0);
+
+    char *delivered = NULL;
+    CHECK_STATUS(flowai_session_send_event(session, "INTRO", &delivered), FLOWAI_OK);
+    CHECK(delivered != NULL && strstr(delivered, "\"traceId\":") != NULL);
+    int from = 0;
+    int at = wait_event(&c, FLOWAI_EVENT_REPLY, "Hi, how can we help?", &from);
+    CHECK(at >= 0);
+    if (at >= 0) {
+        CHECK(strcmp(c.events[at].type_name, "message.received") == 0);
+        CHECK(strcmp(c.events[at].session_id, thread_id) == 0);
+    }
+    flowai_string_free(delivered);
+    delivered = NULL;
+
+    CHECK_STATUS(flowai_session_send_text(session, "hi", &delivered), FLOWAI_OK);
+    CHECK(delivered != NULL && strstr(delivered, "\"speech\":\"hi\"") != NULL);
+    CHECK(wait_event(&c, FLOWAI_EVENT_REPLY, "customer service demo bot", &from) >= 0);
+    flowai_string_free(delivered);
+
+    /* The first reply callback tried a blocking send: refused as misuse, no deadlock. */
+    pthread_mutex_lock(&c.lock);
+    int checked = c.misuse_checked;
+    FlowaiStatus misuse = c.misuse_status;
+    pthread_mutex_unlock(&c.lock);
+    CHECK(checked == 1);
+    CHECK(misuse == FLOWAI_MISUSE);
+
+    int delivered_events = 0;
+    from = 0;
+    while (wait_event(&c, FLOWAI_EVENT_DELIVERED, NULL, &from) >= 0) {
+        delivered_events++;
+        if (delivered_events == 2) {
+            break;
+        }
+    }
+    CHECK(delivered_events == 2);
+
+    CHECK_STATUS(flowai_session_send_text(session, NULL, NULL), FLOWAI_INVALID_ARGUMENT);
+    CHECK_STATUS(flowai_session_send(session, "{\"speech\":42}", NULL), FLOWAI_INVALID_ARGUMENT);
+
+    CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
+    /* After close returns, CLOSED was the last event and user_data was freed once. */
+    pthread_mutex_lock(&c.lock);
+    int count = c.count;
+    int freed = c.freed;
+    int last_closed = count > 0 && c.events[count - 1].kind == FLOWAI_EVENT_CLOSED &&
+                      c.events[count - 1].status == FLOWAI_OK;
+    int closed_events = 0;
+    for (int i = 0; i < count; i++) {
+        closed_events += c.events[i].kind == FLOWAI_EVENT_CLOSED;
+    }
+    pthread_mutex_unlock(&c.lock);
+    CHECK(last_closed);
+    CHECK(closed_events == 1);
+    CHECK(freed == 1);
+    CHECK_STATUS(flowai_session_send_text(session, "hi", NULL), FLOWAI_CLOSED);
+    CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
+    flowai_session_free(session);
+    flowai_string_free(thread_id);
+    collector_destroy(&c);
+
+    /* A refused client id is FLOWAI_AUTH, and user_data is freed even so. */
+    Collector d;
+    collector_init(&d);
+    session = NULL;
+    CHECK_STATUS(flowai_session_connect(NULL, "bm90LWEtY2xpZW50fG5vcGU=", NULL, on_event_tagged,
+                                        new_tag(&d), free_tag, &session),
+                 FLOWAI_AUTH);
+    CHECK(session == NULL);
+    CHECK(wait_freed(&d) == 1);
+    collector_destroy(&d);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (getenv("FLOWAI_API_URL") == NULL) {
+        fprintf(stderr, "FLOWAI_API_URL is not set: run tests/c/run.sh\n");
+        return 2;
+    }
+    struct {
+        const char *name;
+        void (*run)(void);
+    } tests[] = {
+        {"basics", test_basics},       {"messaging", test_messaging}, {"webhooks", test_webhooks},
+        {"verify", test_verify},       {"management", test_management},
+        {"session", test_session},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int before = failed;
+        tests[i].run();
+        printf("%s %s\n", failed == before ? "ok  " : "FAIL", tests[i].name);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
