@@ -134,6 +134,16 @@ typedef enum FlowaiEventKind {
 } FlowaiEventKind;
 
 /**
+ * A connection to one AIDA bot (one websocket, the `bot:<uuid>` channel). Opaque.
+ */
+typedef struct FlowaiAida FlowaiAida;
+
+/**
+ * One conversation with an AIDA bot. Opaque.
+ */
+typedef struct FlowaiAidaSession FlowaiAidaSession;
+
+/**
  * A Management API client (flows, intents, entity types, projects, members). Opaque.
  */
 typedef struct FlowaiManagement FlowaiManagement;
@@ -152,12 +162,6 @@ typedef struct FlowaiReceiver FlowaiReceiver;
  * A Flow Socket session (one end user talking to the bot). Opaque.
  */
 typedef struct FlowaiSession FlowaiSession;
-
-/**
- * Reports upload progress: `sent` of `total` bytes; the last call has `sent == total`.
- * Runs on a library thread while `flowai_messaging_send_media` is blocked.
- */
-typedef void (*FlowaiProgressCallback)(void *user_data, uint64_t sent, uint64_t total);
 
 /**
  * One event, borrowed for the duration of the callback: the struct and every string in
@@ -201,6 +205,12 @@ typedef void (*FlowaiEventCallback)(void *user_data, const struct FlowaiEvent *e
  */
 typedef void (*FlowaiFreeCallback)(void *user_data);
 
+/**
+ * Reports upload progress: `sent` of `total` bytes; the last call has `sent == total`.
+ * Runs on a library thread while `flowai_messaging_send_media` is blocked.
+ */
+typedef void (*FlowaiProgressCallback)(void *user_data, uint64_t sent, uint64_t total);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -231,6 +241,127 @@ const char *flowai_last_error_message(void);
  * `s` must be NULL or a string returned by a flowai function and not freed yet.
  */
 void flowai_string_free(char *s);
+
+/**
+ * Connect to an AIDA bot and join its channel. `url` (http(s) or ws(s)), `bot` (UUID) and
+ * `token` may each be NULL to use FLOWAI_AIDA_URL, FLOWAI_AIDA_BOT, FLOWAI_AIDA_TOKEN.
+ * A refused bot or token is FLOWAI_AUTH. On success `*out` owns a new handle: close it with
+ * `flowai_aida_close` and release it with `flowai_aida_free`. Blocking.
+ *
+ * # Safety
+ * Strings NULL or NUL-terminated; `out` writable.
+ */
+enum FlowaiStatus flowai_aida_connect(const char *url,
+                                      const char *bot,
+                                      const char *token,
+                                      struct FlowaiAida **out);
+
+/**
+ * Close the connection: every session of it ends (each gets its CLOSED event) and later
+ * calls return FLOWAI_CLOSED. Does not free the handle. Blocking.
+ *
+ * # Safety
+ * `aida` NULL or a live handle.
+ */
+enum FlowaiStatus flowai_aida_close(const struct FlowaiAida *aida);
+
+/**
+ * Release the handle, closing the connection in the background if it is still open.
+ * Call exactly once per handle, after every other call on it has returned; sessions made
+ * from it stay valid handles (their calls then return FLOWAI_CLOSED). NULL is ignored.
+ *
+ * # Safety
+ * `aida` NULL or a live handle not freed yet.
+ */
+void flowai_aida_free(struct FlowaiAida *aida);
+
+/**
+ * Start a new session with the bot; `data_json` (may be NULL) is merged into the
+ * session's data. `callback` gets the bot's replies to this session (FLOWAI_EVENT_REPLY,
+ * type "btu_msg", json `{"session","text",...}`) in order, one at a time, on a library
+ * thread, then FLOWAI_EVENT_CLOSED exactly once (after delete, client close or free).
+ * Ownership of `user_data` passes to the library: `free_user_data` (may be NULL) runs
+ * exactly once, after the CLOSED event (also when this call fails). On success `*out`
+ * owns a new handle: release it with `flowai_aida_session_free`. Blocking.
+ *
+ * # Safety
+ * `aida` NULL or live; `data_json` NULL or NUL-terminated; `out` writable; `callback`
+ * safe to call from another thread.
+ */
+enum FlowaiStatus flowai_aida_session_new(const struct FlowaiAida *aida,
+                                          const char *data_json,
+                                          FlowaiEventCallback callback,
+                                          void *user_data,
+                                          FlowaiFreeCallback free_user_data,
+                                          struct FlowaiAidaSession **out);
+
+/**
+ * The session id the server gave. On success `*out_id` owns the string: free it with
+ * `flowai_string_free`. Works after delete too. Does not block.
+ *
+ * # Safety
+ * `session` NULL or live; `out_id` writable.
+ */
+enum FlowaiStatus flowai_aida_session_id(const struct FlowaiAidaSession *session, char **out_id);
+
+/**
+ * Send the user's `text` (`utb_msg`) and wait for the server's acknowledgement; the bot's
+ * replies come to the session callback. If `out_ack_json` is not NULL, on success it owns
+ * the acknowledgement JSON: free it with `flowai_string_free`. Blocking.
+ *
+ * # Safety
+ * `session` NULL or live; `text` NULL or NUL-terminated; `out_ack_json` NULL or writable.
+ */
+enum FlowaiStatus flowai_aida_session_send_text(const struct FlowaiAidaSession *session,
+                                                const char *text,
+                                                char **out_ack_json);
+
+/**
+ * Merge the JSON object `data_json` into the session's data (`put_data`) and wait for the
+ * acknowledgement. `out_ack_json` as for `flowai_aida_session_send_text`. Blocking.
+ *
+ * # Safety
+ * `session` NULL or live; `data_json` NULL or NUL-terminated; `out_ack_json` NULL or writable.
+ */
+enum FlowaiStatus flowai_aida_session_put_data(const struct FlowaiAidaSession *session,
+                                               const char *data_json,
+                                               char **out_ack_json);
+
+/**
+ * Upload the image file at `path` (streamed; `filename` may be NULL for the file's own
+ * name; `content_type` e.g. "image/png") and send it to the bot (`utb_img`). On success
+ * `*out_image_id` owns the image id the server gave: free it with `flowai_string_free`.
+ * Blocking.
+ *
+ * # Safety
+ * `session` NULL or live; strings NULL or NUL-terminated; `out_image_id` writable.
+ */
+enum FlowaiStatus flowai_aida_session_send_image(const struct FlowaiAidaSession *session,
+                                                 const char *path,
+                                                 const char *filename,
+                                                 const char *content_type,
+                                                 char **out_image_id);
+
+/**
+ * Delete the session on the server (`delete_session`). When this returns, the CLOSED
+ * event has been delivered and `free_user_data` has run, and later calls on the handle
+ * return FLOWAI_CLOSED (even when the delete itself failed). Does not free the handle.
+ * Blocking; FLOWAI_MISUSE from a callback.
+ *
+ * # Safety
+ * `session` NULL or a live handle.
+ */
+enum FlowaiStatus flowai_aida_session_delete(const struct FlowaiAidaSession *session);
+
+/**
+ * Release the handle. The session is not deleted on the server; its callback stops, and
+ * its CLOSED event and `free_user_data` still come, on a library thread. Call exactly once
+ * per handle, after every other call on it has returned; NULL is ignored. Does not block.
+ *
+ * # Safety
+ * `session` NULL or a live handle not freed yet.
+ */
+void flowai_aida_session_free(struct FlowaiAidaSession *session);
 
 /**
  * Create a Messaging client from explicit arguments. `api_url` may be NULL (https://api.flow.ai);
@@ -514,6 +645,21 @@ enum FlowaiStatus flowai_session_send_event(const struct FlowaiSession *session,
 enum FlowaiStatus flowai_session_send(const struct FlowaiSession *session,
                                       const char *message_json,
                                       char **out_delivered_json);
+
+/**
+ * Send a `message.send` payload given as JSON (as for `flowai_session_send`) without
+ * waiting: the message is queued and `*out_trace_id` (may be NULL) gets its traceId (the
+ * one in the JSON, or one assigned here). Its delivery comes to the callback as a
+ * FLOWAI_EVENT_DELIVERED with that trace_id; if it fails, a FLOWAI_EVENT_ERROR with that
+ * trace_id and the failure's status comes instead (unless the session closed first).
+ * Does not block, so it may be called from inside a callback.
+ *
+ * # Safety
+ * `session` NULL or live; `message_json` NULL or NUL-terminated; `out_trace_id` NULL or writable.
+ */
+enum FlowaiStatus flowai_session_post(const struct FlowaiSession *session,
+                                      const char *message_json,
+                                      uint64_t *out_trace_id);
 
 /**
  * Close the session: pending sends fail with FLOWAI_CLOSED, and when this returns the

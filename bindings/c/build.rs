@@ -8,7 +8,8 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let crate_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let header = crate_dir.join("../../include/flowai.h");
     let config = match cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")) {
         Ok(config) => config,

@@ -64,6 +64,9 @@ typedef struct {
     /* Set by a callback that tried a blocking call. */
     int misuse_checked;
     FlowaiStatus misuse_status;
+    /* Set by a callback that posted without blocking. */
+    FlowaiStatus post_status;
+    uint64_t post_trace_id;
     const FlowaiSession *session; /* for the misuse check */
 } Collector;
 
@@ -107,9 +110,15 @@ static void on_event(void *user_data, const FlowaiEvent *event) {
     if (event->kind == FLOWAI_EVENT_REPLY && session != NULL) {
         /* Blocking from inside a callback must be refused, not deadlock. */
         FlowaiStatus status = flowai_session_send_text(session, "inside", NULL);
+        /* The non-blocking post is allowed here. */
+        uint64_t trace_id = 0;
+        FlowaiStatus posted = flowai_session_post(session, "{\"speech\":\"posted from a callback\"}",
+                                                  &trace_id);
         pthread_mutex_lock(&c->lock);
         c->misuse_checked = 1;
         c->misuse_status = status;
+        c->post_status = posted;
+        c->post_trace_id = trace_id;
         pthread_mutex_unlock(&c->lock);
     }
     pthread_mutex_lock(&c->lock);
@@ -492,6 +501,25 @@ static void test_session(void) {
     CHECK(checked == 1);
     CHECK(misuse == FLOWAI_MISUSE);
 
+    /* ...and its non-blocking post went out: a DELIVERED event carries its trace id. */
+    pthread_mutex_lock(&c.lock);
+    FlowaiStatus posted = c.post_status;
+    char trace[32];
+    snprintf(trace, sizeof trace, "%llu", (unsigned long long)c.post_trace_id);
+    pthread_mutex_unlock(&c.lock);
+    CHECK(posted == FLOWAI_OK);
+    int post_from = 0;
+    int post_seen = 0;
+    while (!post_seen && wait_event(&c, FLOWAI_EVENT_DELIVERED, "posted from a callback", &post_from) >= 0) {
+        post_seen = strcmp(c.events[post_from - 1].trace_id, trace) == 0;
+    }
+    CHECK(post_seen);
+    uint64_t own_trace = 0;
+    CHECK_STATUS(flowai_session_post(session, "{\"speech\":\"mine\",\"traceId\":777}", &own_trace),
+                 FLOWAI_OK);
+    CHECK(own_trace == 777);
+    CHECK_STATUS(flowai_session_post(session, "{\"speech\":1}", NULL), FLOWAI_INVALID_ARGUMENT);
+
     int delivered_events = 0;
     from = 0;
     while (wait_event(&c, FLOWAI_EVENT_DELIVERED, NULL, &from) >= 0) {
@@ -521,6 +549,7 @@ static void test_session(void) {
     CHECK(closed_events == 1);
     CHECK(freed == 1);
     CHECK_STATUS(flowai_session_send_text(session, "hi", NULL), FLOWAI_CLOSED);
+    CHECK_STATUS(flowai_session_post(session, "{\"speech\":\"late\"}", NULL), FLOWAI_CLOSED);
     CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
     flowai_session_free(session);
     flowai_string_free(thread_id);
@@ -538,6 +567,92 @@ static void test_session(void) {
     collector_destroy(&d);
 }
 
+static void test_aida(void) {
+    FlowaiAida *aida = NULL;
+    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &aida), FLOWAI_OK);
+    if (aida == NULL) {
+        return;
+    }
+    Collector c;
+    collector_init(&c);
+    FlowaiAidaSession *session = NULL;
+    CHECK_STATUS(flowai_aida_session_new(aida, "{\"name\":\"C tester\"}", on_event_tagged,
+                                         new_tag(&c), free_tag, &session),
+                 FLOWAI_OK);
+    if (session == NULL) {
+        collector_destroy(&c);
+        flowai_aida_free(aida);
+        return;
+    }
+    char *id = NULL;
+    CHECK_STATUS(flowai_aida_session_id(session, &id), FLOWAI_OK);
+    CHECK(id != NULL && strlen(id) > 0);
+
+    CHECK_STATUS(flowai_aida_session_send_text(session, "hi", NULL), FLOWAI_OK);
+    int from = 0;
+    int at = wait_event(&c, FLOWAI_EVENT_REPLY, "customer service demo bot", &from);
+    CHECK(at >= 0);
+    if (at >= 0) {
+        CHECK(strcmp(c.events[at].type_name, "btu_msg") == 0);
+        CHECK(strcmp(c.events[at].session_id, id) == 0);
+    }
+
+    char *ack = NULL;
+    CHECK_STATUS(flowai_aida_session_put_data(session, "{\"city\":\"Amsterdam\"}", &ack), FLOWAI_OK);
+    CHECK(ack != NULL);
+    flowai_string_free(ack);
+    CHECK_STATUS(flowai_aida_session_put_data(session, "[1,2]", NULL), FLOWAI_INVALID_ARGUMENT);
+
+    char path[] = "/tmp/flowai-c-image-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0};
+        FILE *f = fdopen(fd, "wb");
+        fwrite(png, 1, sizeof png, f);
+        fclose(f);
+        char *image_id = NULL;
+        CHECK_STATUS(flowai_aida_session_send_image(session, path, "tiny.png", "image/png", &image_id),
+                     FLOWAI_OK);
+        CHECK(image_id != NULL && strlen(image_id) > 0);
+        flowai_string_free(image_id);
+        remove(path);
+    }
+
+    CHECK_STATUS(flowai_aida_session_delete(session), FLOWAI_OK);
+    pthread_mutex_lock(&c.lock);
+    int last_closed = c.count > 0 && c.events[c.count - 1].kind == FLOWAI_EVENT_CLOSED;
+    int freed = c.freed;
+    pthread_mutex_unlock(&c.lock);
+    CHECK(last_closed);
+    CHECK(freed == 1);
+    CHECK_STATUS(flowai_aida_session_send_text(session, "hi", NULL), FLOWAI_CLOSED);
+    CHECK_STATUS(flowai_aida_session_delete(session), FLOWAI_CLOSED);
+    flowai_aida_session_free(session);
+    flowai_string_free(id);
+    collector_destroy(&c);
+
+    /* A session still open when its client closes gets CLOSED and is freed. */
+    Collector d;
+    collector_init(&d);
+    session = NULL;
+    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, new_tag(&d), free_tag, &session),
+                 FLOWAI_OK);
+    CHECK_STATUS(flowai_aida_close(aida), FLOWAI_OK);
+    int from_d = 0;
+    CHECK(wait_event(&d, FLOWAI_EVENT_CLOSED, NULL, &from_d) >= 0);
+    CHECK(wait_freed(&d) == 1);
+    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, NULL, NULL, &session), FLOWAI_CLOSED);
+    flowai_aida_session_free(session);
+    flowai_aida_free(aida);
+    collector_destroy(&d);
+
+    /* A wrong token is FLOWAI_AUTH. */
+    FlowaiAida *wrong = NULL;
+    CHECK_STATUS(flowai_aida_connect(NULL, NULL, "not-the-token", &wrong), FLOWAI_AUTH);
+    CHECK(wrong == NULL);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (getenv("FLOWAI_API_URL") == NULL) {
@@ -550,7 +665,7 @@ int main(void) {
     } tests[] = {
         {"basics", test_basics},       {"messaging", test_messaging}, {"webhooks", test_webhooks},
         {"verify", test_verify},       {"management", test_management},
-        {"session", test_session},
+        {"session", test_session},     {"aida", test_aida},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int before = failed;

@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char, c_void};
 
-use crate::ffi::{FfiResult, Failure, FlowaiFreeCallback, FlowaiStatus, UserData, in_callback};
+use crate::ffi::{Failure, FfiResult, FlowaiFreeCallback, FlowaiStatus, UserData, in_callback};
 
 /// What an event is about; `FlowaiEvent.type` has the exact wire type.
 #[repr(C)]

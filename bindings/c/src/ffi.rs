@@ -258,8 +258,12 @@ pub(crate) fn owned_c_string(text: impl Into<Vec<u8>>) -> *mut c_char {
 
 /// Serialize `value` as JSON into a new C string.
 pub(crate) fn json_out<T: serde::Serialize + ?Sized>(value: &T) -> FfiResult<*mut c_char> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| Failure::new(FlowaiStatus::FLOWAI_INTERNAL, format!("cannot encode JSON: {e}")))?;
+    let text = serde_json::to_string(value).map_err(|e| {
+        Failure::new(
+            FlowaiStatus::FLOWAI_INTERNAL,
+            format!("cannot encode JSON: {e}"),
+        )
+    })?;
     Ok(owned_c_string(text))
 }
 
@@ -297,6 +301,14 @@ impl<T> Slot<T> {
     pub(crate) fn new(value: T, what: &'static str) -> Self {
         Slot {
             inner: Mutex::new(Some(Arc::new(value))),
+            what,
+        }
+    }
+
+    /// A slot holding an object shared with a background task.
+    pub(crate) fn from_arc(value: Arc<T>, what: &'static str) -> Self {
+        Slot {
+            inner: Mutex::new(Some(value)),
             what,
         }
     }
@@ -343,7 +355,12 @@ pub(crate) fn runtime() -> FfiResult<&'static tokio::runtime::Runtime> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Failure::new(FlowaiStatus::FLOWAI_INTERNAL, format!("cannot start the runtime: {e}")))
+        .map_err(|e| {
+            Failure::new(
+                FlowaiStatus::FLOWAI_INTERNAL,
+                format!("cannot start the runtime: {e}"),
+            )
+        })
 }
 
 /// Run `future` to completion from a caller's thread; refuses (instead of deadlocking)
@@ -428,7 +445,10 @@ mod tests {
         for (i, kind) in ErrorKind::ALL.iter().enumerate() {
             let status = FlowaiStatus::from_kind(*kind);
             assert_eq!(status as i32, i as i32 + 1);
-            assert_eq!(FlowaiStatus::code(status as i32).to_str().unwrap(), kind.code());
+            assert_eq!(
+                FlowaiStatus::code(status as i32).to_str().unwrap(),
+                kind.code()
+            );
         }
         assert_eq!(FlowaiStatus::code(0).to_str().unwrap(), "FLOWAI_OK");
         assert_eq!(FlowaiStatus::code(99).to_str().unwrap(), "FLOWAI_UNKNOWN");

@@ -7,6 +7,7 @@
 //!   the caller and freed with `flowai_string_free`;
 //! - a panic inside the library becomes `FLOWAI_INTERNAL`, it never unwinds into C.
 
+mod aida;
 mod event;
 mod ffi;
 mod rest;
@@ -15,6 +16,7 @@ mod webhook;
 
 use std::ffi::{CString, c_char, c_int};
 
+pub use aida::*;
 pub use event::{FlowaiEvent, FlowaiEventCallback, FlowaiEventKind};
 pub use ffi::{FlowaiFreeCallback, FlowaiStatus};
 pub use rest::*;

@@ -11,7 +11,7 @@ use flowai_core::secret::Secret;
 use serde_json::Value;
 
 use crate::ffi::{
-    FfiResult, Failure, FlowaiStatus, Slot, block_on, check_out, free_handle, guard, handle_arg,
+    Failure, FfiResult, FlowaiStatus, Slot, block_on, check_out, free_handle, guard, handle_arg,
     in_callback, into_handle, json_arg, opt_str_arg, str_arg, write_json, write_out,
 };
 
@@ -58,7 +58,9 @@ pub(crate) fn parse_options(value: Value) -> FfiResult<MessageOptions> {
         options.trace_id = Some(
             v.as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .ok_or_else(|| Failure::invalid("options.traceId must be a non-negative integer"))?,
+                .ok_or_else(|| {
+                    Failure::invalid("options.traceId must be a non-negative integer")
+                })?,
         );
     }
     if let Some(v) = map.get("lang").filter(|v| !v.is_null()) {
@@ -356,7 +358,9 @@ fn string_list(value: Option<&Value>, name: &str) -> FfiResult<Option<Vec<String
             })
             .collect::<FfiResult<Vec<_>>>()
             .map(Some),
-        Some(_) => Err(Failure::invalid(format!("{name} must be an array of strings"))),
+        Some(_) => Err(Failure::invalid(format!(
+            "{name} must be an array of strings"
+        ))),
     }
 }
 
@@ -374,7 +378,9 @@ fn parse_new_webhook(value: &Value) -> FfiResult<NewWebhook> {
     }
     Ok(NewWebhook {
         url: opt_string(value.get("url"), "url")?.unwrap_or_default(),
-        verify_key: Secret::new(opt_string(value.get("verifyKey"), "verifyKey")?.unwrap_or_default()),
+        verify_key: Secret::new(
+            opt_string(value.get("verifyKey"), "verifyKey")?.unwrap_or_default(),
+        ),
         events: string_list(value.get("events"), "events")?.unwrap_or_default(),
     })
 }
@@ -626,11 +632,15 @@ mod tests {
 
     #[test]
     fn options_parse_and_reject() {
-        let o = parse_options(serde_json::json!({"traceId": 7, "lang": "en", "timezone": 1.5})).unwrap();
+        let o = parse_options(serde_json::json!({"traceId": 7, "lang": "en", "timezone": 1.5}))
+            .unwrap();
         assert_eq!(o.trace_id, Some(7));
         assert_eq!(o.lang.as_deref(), Some("en"));
         assert!(parse_options(serde_json::json!([1])).is_err());
         assert!(parse_options(serde_json::json!({"traceId": "x"})).is_err());
-        assert_eq!(parse_options(Value::Null).unwrap(), MessageOptions::default());
+        assert_eq!(
+            parse_options(Value::Null).unwrap(),
+            MessageOptions::default()
+        );
     }
 }

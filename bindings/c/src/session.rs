@@ -1,18 +1,20 @@
 //! The Flow Socket session for C: connect with a callback, send and wait for delivery, close.
 
 use std::ffi::{c_char, c_void};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use flowai_core::Config;
 use flowai_core::models::Originator;
 use flowai_core::socket::{OutgoingMessage, Session, SessionEvent, SessionEvents, SessionOptions};
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::event::{Dispatcher, FlowaiEventCallback, FlowaiEventKind, OwnedEvent};
 use crate::ffi::{
-    FfiResult, Failure, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, check_may_block,
+    Failure, FfiResult, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, check_may_block,
     check_out, free_handle, guard, guard_value, handle_arg, into_handle, json_arg, opt_str_arg,
     owned_c_string, runtime, str_arg, write_json, write_out,
 };
@@ -23,6 +25,25 @@ pub struct FlowaiSession {
     slot: Slot<Session>,
     thread_id: String,
     pump: Mutex<Option<JoinHandle<()>>>,
+    /// Failures of non-blocking posts, delivered by the pump so events stay one at a time.
+    failures: mpsc::UnboundedSender<OwnedEvent>,
+}
+
+/// Trace ids the binding assigns to posts: from 2^52 up, so they never meet the core's
+/// own ids (below 2^52) and stay exact in JavaScript (below 2^53).
+fn next_post_trace_id() -> u64 {
+    static NEXT: OnceLock<AtomicU64> = OnceLock::new();
+    let next = NEXT.get_or_init(|| AtomicU64::new((1 << 52) + rand_offset()));
+    next.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A start offset that differs between processes, without another dependency.
+fn rand_offset() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64 ^ d.as_secs())
+        .unwrap_or(0);
+    (nanos ^ (u64::from(std::process::id()) << 20)) % (1 << 50)
 }
 
 fn millis(map: &serde_json::Map<String, Value>, name: &str) -> FfiResult<Option<Duration>> {
@@ -94,7 +115,9 @@ fn session_event(event: SessionEvent, thread_id: &str) -> OwnedEvent {
     use FlowaiEventKind as K;
     let thread = Some(thread_id.to_string());
     let owned = match event {
-        SessionEvent::Connected => OwnedEvent::new(K::FLOWAI_EVENT_CONNECTED, "connected", "{}".into()),
+        SessionEvent::Connected => {
+            OwnedEvent::new(K::FLOWAI_EVENT_CONNECTED, "connected", "{}".into())
+        }
         SessionEvent::Delivered(d) => OwnedEvent::new(
             K::FLOWAI_EVENT_DELIVERED,
             "message.delivered",
@@ -109,9 +132,11 @@ fn session_event(event: SessionEvent, thread_id: &str) -> OwnedEvent {
         SessionEvent::AgentTyping(v) => {
             OwnedEvent::new(K::FLOWAI_EVENT_TYPING, "agent.typing", v.to_string())
         }
-        SessionEvent::Interruption(v) => {
-            OwnedEvent::new(K::FLOWAI_EVENT_HANDOVER, "interruption.occurred", v.to_string())
-        }
+        SessionEvent::Interruption(v) => OwnedEvent::new(
+            K::FLOWAI_EVENT_HANDOVER,
+            "interruption.occurred",
+            v.to_string(),
+        ),
         SessionEvent::Error { message } => OwnedEvent::new(
             K::FLOWAI_EVENT_ERROR,
             "error",
@@ -138,20 +163,33 @@ fn session_event(event: SessionEvent, thread_id: &str) -> OwnedEvent {
             };
             OwnedEvent::new(K::FLOWAI_EVENT_CLOSED, "closed", body.to_string()).status(status)
         }
-        SessionEvent::Unknown { kind, raw } => OwnedEvent::new(K::FLOWAI_EVENT_OTHER, &kind, raw.to_string()),
+        SessionEvent::Unknown { kind, raw } => {
+            OwnedEvent::new(K::FLOWAI_EVENT_OTHER, &kind, raw.to_string())
+        }
         other => OwnedEvent::new(K::FLOWAI_EVENT_OTHER, other.name(), "{}".into()),
     };
     owned.session_id(thread)
 }
 
 /// Deliver every event to the app, in order, then drop the dispatcher (freeing user data).
-async fn pump(mut events: SessionEvents, dispatcher: Dispatcher, thread_id: String) {
+async fn pump(
+    mut events: SessionEvents,
+    mut failures: mpsc::UnboundedReceiver<OwnedEvent>,
+    dispatcher: Dispatcher,
+    thread_id: String,
+) {
     let mut closed = false;
-    while let Some(event) = events.next().await {
-        closed |= matches!(event, SessionEvent::Closed { .. });
-        dispatcher.dispatch(&session_event(event, &thread_id));
-        if closed {
-            break;
+    loop {
+        tokio::select! {
+            event = events.next() => {
+                let Some(event) = event else { break };
+                closed = matches!(event, SessionEvent::Closed { .. });
+                dispatcher.dispatch(&session_event(event, &thread_id));
+                if closed {
+                    break;
+                }
+            }
+            Some(failure) = failures.recv() => dispatcher.dispatch(&failure),
         }
     }
     if !closed {
@@ -203,11 +241,13 @@ pub unsafe extern "C" fn flowai_session_connect(
         let options = session_options(&config, unsafe { json_arg(options_json, "options_json") }?)?;
         let (session, events) = block_on(Session::connect(options))??;
         let thread_id = session.thread_id().to_string();
-        let pump = runtime()?.spawn(pump(events, dispatcher, thread_id.clone()));
+        let (failures, failures_rx) = mpsc::unbounded_channel();
+        let pump = runtime()?.spawn(pump(events, failures_rx, dispatcher, thread_id.clone()));
         let handle = into_handle(FlowaiSession {
             slot: Slot::new(session, "session"),
             thread_id,
             pump: Mutex::new(Some(pump)),
+            failures,
         });
         // SAFETY: `out` was checked non-NULL.
         unsafe { write_out(out, handle) };
@@ -313,6 +353,56 @@ pub unsafe extern "C" fn flowai_session_send(
             .map_err(|e| Failure::invalid(format!("message_json: {e}")))?;
         // SAFETY: forwarded contract.
         unsafe { send(session, message, out_delivered_json) }
+    })
+}
+
+/// Send a `message.send` payload given as JSON (as for `flowai_session_send`) without
+/// waiting: the message is queued and `*out_trace_id` (may be NULL) gets its traceId (the
+/// one in the JSON, or one assigned here). Its delivery comes to the callback as a
+/// FLOWAI_EVENT_DELIVERED with that trace_id; if it fails, a FLOWAI_EVENT_ERROR with that
+/// trace_id and the failure's status comes instead (unless the session closed first).
+/// Does not block, so it may be called from inside a callback.
+///
+/// # Safety
+/// `session` NULL or live; `message_json` NULL or NUL-terminated; `out_trace_id` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn flowai_session_post(
+    session: *const FlowaiSession,
+    message_json: *const c_char,
+    out_trace_id: *mut u64,
+) -> FlowaiStatus {
+    guard(|| {
+        // SAFETY: the caller passes a live handle or NULL.
+        let handle = unsafe { handle_arg(session, "session") }?;
+        let session = handle.slot.get()?;
+        // SAFETY: the caller passes a NUL-terminated string or NULL.
+        let value = unsafe { json_arg(message_json, "message_json") }?;
+        let mut message: OutgoingMessage = serde_json::from_value(value)
+            .map_err(|e| Failure::invalid(format!("message_json: {e}")))?;
+        message.validate()?;
+        let trace_id = *message.trace_id.get_or_insert_with(next_post_trace_id);
+        let failures = handle.failures.clone();
+        let thread_id = handle.thread_id.clone();
+        runtime()?.spawn(async move {
+            if let Err(err) = session.send(message).await {
+                let body =
+                    json!({ "traceId": trace_id, "code": err.code(), "message": err.message() });
+                let event = OwnedEvent::new(
+                    FlowaiEventKind::FLOWAI_EVENT_ERROR,
+                    "send.failed",
+                    body.to_string(),
+                )
+                .trace_id(Some(trace_id.to_string()))
+                .session_id(Some(thread_id))
+                .status(FlowaiStatus::from_kind(err.kind()));
+                let _ = failures.send(event);
+            }
+        });
+        if !out_trace_id.is_null() {
+            // SAFETY: non-NULL out-parameters are writable by the caller's contract.
+            unsafe { write_out(out_trace_id, trace_id) };
+        }
+        Ok(())
     })
 }
 

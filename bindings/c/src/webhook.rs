@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::event::{Dispatcher, FlowaiEventCallback, FlowaiEventKind, OwnedEvent};
 use crate::ffi::{
-    FfiResult, Failure, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, bytes_arg, check_out,
-    free_handle, guard, guard_value, handle_arg, into_handle, json_arg, opt_str_arg, owned_c_string,
-    runtime, str_arg, write_json, write_out,
+    Failure, FfiResult, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, bytes_arg, check_out,
+    free_handle, guard, guard_value, handle_arg, into_handle, json_arg, opt_str_arg,
+    owned_c_string, runtime, str_arg, write_json, write_out,
 };
 
 /// A running webhook receiver (an HTTP server on loopback by default). Opaque.
@@ -30,7 +30,11 @@ pub(crate) fn webhook_event(event: &WebhookEvent) -> OwnedEvent {
         _ => body.get("payload").cloned().unwrap_or(Value::Null),
     };
     let (kind, trace_id, thread_id) = match event {
-        WebhookEvent::Reply(r) => (FlowaiEventKind::FLOWAI_EVENT_REPLY, None, Some(r.thread_id.clone())),
+        WebhookEvent::Reply(r) => (
+            FlowaiEventKind::FLOWAI_EVENT_REPLY,
+            None,
+            Some(r.thread_id.clone()),
+        ),
         WebhookEvent::Delivered(d) => (
             FlowaiEventKind::FLOWAI_EVENT_DELIVERED,
             d.trace_id.map(|t| t.to_string()),
@@ -39,7 +43,9 @@ pub(crate) fn webhook_event(event: &WebhookEvent) -> OwnedEvent {
         WebhookEvent::Handover(p) => (
             FlowaiEventKind::FLOWAI_EVENT_HANDOVER,
             None,
-            p.get("threadId").and_then(Value::as_str).map(str::to_string),
+            p.get("threadId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         ),
         _ => (FlowaiEventKind::FLOWAI_EVENT_OTHER, None, None),
     };
@@ -165,7 +171,9 @@ fn receiver_options(key: &str, value: &Value) -> FfiResult<ReceiverOptions> {
                 .as_u64()
                 .and_then(|n| usize::try_from(n).ok())
                 .map(Some)
-                .ok_or_else(|| Failure::invalid(format!("options.{name} must be a non-negative integer"))),
+                .ok_or_else(|| {
+                    Failure::invalid(format!("options.{name} must be a non-negative integer"))
+                }),
         }
     };
     if let Some(addr) = text("addr")? {
@@ -221,9 +229,12 @@ pub unsafe extern "C" fn flowai_receiver_start(
         // SAFETY: as above.
         let options = receiver_options(key, &unsafe { json_arg(options_json, "options_json") }?)?;
         let dispatcher = Arc::new(dispatcher);
-        let receiver = block_on(WebhookReceiver::bind(options, move |event: WebhookEvent| {
-            dispatcher.dispatch(&webhook_event(&event));
-        }))??;
+        let receiver = block_on(WebhookReceiver::bind(
+            options,
+            move |event: WebhookEvent| {
+                dispatcher.dispatch(&webhook_event(&event));
+            },
+        ))??;
         let handle = into_handle(FlowaiReceiver {
             slot: Slot::new(receiver, "webhook receiver"),
         });

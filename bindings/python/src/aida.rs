@@ -71,16 +71,36 @@ impl AidaClient {
     /// Connect and join the bot's channel; a refused join raises `AuthenticationError`.
     #[staticmethod]
     #[pyo3(signature = (*, url=None, bot=None, token=None, timeout=None))]
-    fn connect(py: Python<'_>, url: Option<String>, bot: Option<String>, token: Option<String>, timeout: Option<f64>) -> PyResult<AidaClient> {
+    fn connect(
+        py: Python<'_>,
+        url: Option<String>,
+        bot: Option<String>,
+        token: Option<String>,
+        timeout: Option<f64>,
+    ) -> PyResult<AidaClient> {
         let options = aida_options(url, bot, token, timeout).map_err(|e| to_pyerr(py, &e))?;
-        block_on(py, async move { Ok(AidaClient { inner: core::AidaClient::connect(options).await? }) })
+        block_on(py, async move {
+            Ok(AidaClient {
+                inner: core::AidaClient::connect(options).await?,
+            })
+        })
     }
 
     #[staticmethod]
     #[pyo3(signature = (*, url=None, bot=None, token=None, timeout=None))]
-    fn connect_async<'py>(py: Python<'py>, url: Option<String>, bot: Option<String>, token: Option<String>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+    fn connect_async<'py>(
+        py: Python<'py>,
+        url: Option<String>,
+        bot: Option<String>,
+        token: Option<String>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let options = aida_options(url, bot, token, timeout).map_err(|e| to_pyerr(py, &e))?;
-        awaitable(py, async move { Ok(AidaClient { inner: core::AidaClient::connect(options).await? }) })
+        awaitable(py, async move {
+            Ok(AidaClient {
+                inner: core::AidaClient::connect(options).await?,
+            })
+        })
     }
 
     /// The bot UUID.
@@ -104,14 +124,22 @@ impl AidaClient {
     fn new_session(&self, py: Python<'_>, data: Option<Bound<'_, PyAny>>) -> PyResult<AidaSession> {
         let data = data.map(|d| from_py(&d, "data")).transpose()?;
         let c = self.inner.clone();
-        block_on(py, async move { Ok(AidaSession::wrap(c.new_session(data).await?)) })
+        block_on(py, async move {
+            Ok(AidaSession::wrap(c.new_session(data).await?))
+        })
     }
 
     #[pyo3(signature = (data=None))]
-    fn new_session_async<'py>(&self, py: Python<'py>, data: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn new_session_async<'py>(
+        &self,
+        py: Python<'py>,
+        data: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let data = data.map(|d| from_py(&d, "data")).transpose()?;
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(AidaSession::wrap(c.new_session(data).await?)) })
+        awaitable(py, async move {
+            Ok(AidaSession::wrap(c.new_session(data).await?))
+        })
     }
 
     /// A handle to an existing session by id (replies sent before this call are not seen).
@@ -122,12 +150,22 @@ impl AidaClient {
     /// The bytes of an image by id.
     fn fetch_image(&self, py: Python<'_>, image_id: String) -> PyResult<Bytes> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Bytes(c.download_image(&image_id).await?)) })
+        block_on(
+            py,
+            async move { Ok(Bytes(c.download_image(&image_id).await?)) },
+        )
     }
 
-    fn fetch_image_async<'py>(&self, py: Python<'py>, image_id: String) -> PyResult<Bound<'py, PyAny>> {
+    fn fetch_image_async<'py>(
+        &self,
+        py: Python<'py>,
+        image_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Bytes(c.download_image(&image_id).await?)) })
+        awaitable(
+            py,
+            async move { Ok(Bytes(c.download_image(&image_id).await?)) },
+        )
     }
 
     /// Close the connection; sessions on it then raise `ClosedError`.
@@ -163,7 +201,11 @@ impl AidaClient {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
         awaitable(py, async move {
             c.close().await;
@@ -181,13 +223,17 @@ pub struct AidaSession {
 
 impl AidaSession {
     fn wrap(inner: core::AidaSession) -> Self {
-        AidaSession { inner: Arc::new(inner) }
+        AidaSession {
+            inner: Arc::new(inner),
+        }
     }
 }
 
 fn image_source(obj: &Bound<'_, PyAny>) -> PyResult<ImageSource> {
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(ImageSource::Bytes(bytes::Bytes::copy_from_slice(b.as_bytes())));
+        return Ok(ImageSource::Bytes(bytes::Bytes::copy_from_slice(
+            b.as_bytes(),
+        )));
     }
     obj.extract::<PathBuf>()
         .map(ImageSource::Path)
@@ -224,7 +270,11 @@ impl AidaSession {
         block_on(py, async move { Ok(Json(s.put_data(data).await?)) })
     }
 
-    fn put_data_async<'py>(&self, py: Python<'py>, data: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn put_data_async<'py>(
+        &self,
+        py: Python<'py>,
+        data: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let data = from_py(&data, "data")?;
         let s = self.inner.clone();
         awaitable(py, async move { Ok(Json(s.put_data(data).await?)) })
@@ -232,19 +282,35 @@ impl AidaSession {
 
     /// Upload an image (a path or bytes) and send it; returns the image id.
     #[pyo3(signature = (image, *, filename="image.png", content_type="image/png"))]
-    fn send_image(&self, py: Python<'_>, image: Bound<'_, PyAny>, filename: &str, content_type: &str) -> PyResult<String> {
+    fn send_image(
+        &self,
+        py: Python<'_>,
+        image: Bound<'_, PyAny>,
+        filename: &str,
+        content_type: &str,
+    ) -> PyResult<String> {
         let source = image_source(&image)?;
         let (filename, content_type) = (filename.to_owned(), content_type.to_owned());
         let s = self.inner.clone();
-        block_on(py, async move { s.send_image(source, &filename, &content_type).await })
+        block_on(py, async move {
+            s.send_image(source, &filename, &content_type).await
+        })
     }
 
     #[pyo3(signature = (image, *, filename="image.png", content_type="image/png"))]
-    fn send_image_async<'py>(&self, py: Python<'py>, image: Bound<'py, PyAny>, filename: &str, content_type: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn send_image_async<'py>(
+        &self,
+        py: Python<'py>,
+        image: Bound<'py, PyAny>,
+        filename: &str,
+        content_type: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let source = image_source(&image)?;
         let (filename, content_type) = (filename.to_owned(), content_type.to_owned());
         let s = self.inner.clone();
-        awaitable(py, async move { s.send_image(source, &filename, &content_type).await })
+        awaitable(py, async move {
+            s.send_image(source, &filename, &content_type).await
+        })
     }
 
     /// Delete the session on the server; afterwards calls raise `ClosedError`.
@@ -262,7 +328,10 @@ impl AidaSession {
     /// (None: no limit); None on timeout or once the session ended.
     #[pyo3(signature = (timeout=None))]
     fn recv(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Model>> {
-        let limit = timeout.map(|t| duration(t, "timeout")).transpose().map_err(|e| to_pyerr(py, &e))?;
+        let limit = timeout
+            .map(|t| duration(t, "timeout"))
+            .transpose()
+            .map_err(|e| to_pyerr(py, &e))?;
         let s = self.inner.clone();
         block_on(py, async move {
             let got = match limit {
@@ -274,8 +343,15 @@ impl AidaSession {
     }
 
     #[pyo3(signature = (timeout=None))]
-    fn recv_async<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        let limit = timeout.map(|t| duration(t, "timeout")).transpose().map_err(|e| to_pyerr(py, &e))?;
+    fn recv_async<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = timeout
+            .map(|t| duration(t, "timeout"))
+            .transpose()
+            .map_err(|e| to_pyerr(py, &e))?;
         let s = self.inner.clone();
         awaitable(py, async move {
             let got = match limit {

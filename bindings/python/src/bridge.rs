@@ -64,7 +64,10 @@ where
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(to_pyerr(py, &Error::internal("the task ended without a result")));
+                return Err(to_pyerr(
+                    py,
+                    &Error::internal("the task ended without a result"),
+                ));
             }
         }
     }
@@ -166,7 +169,9 @@ pub fn from_py(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(u.into());
         }
-        return Err(PyTypeError::new_err(format!("{what}: integer out of range")));
+        return Err(PyTypeError::new_err(format!(
+            "{what}: integer out of range"
+        )));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         let f = f.value();
@@ -246,11 +251,12 @@ impl<'py> IntoPyObject<'py> for Models {
 
 /// Build `flowai.models.<name>` from a JSON value.
 pub fn model<'py>(py: Python<'py>, name: &str, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    let module = MODELS.get_or_try_init(py, || {
-        py.import("flowai.models").map(Bound::unbind)
-    })?;
+    let module = MODELS.get_or_try_init(py, || py.import("flowai.models").map(Bound::unbind))?;
     let raw = to_py(py, value)?;
-    module.bind(py).getattr(name)?.call_method1("_from_raw", (raw,))
+    module
+        .bind(py)
+        .getattr(name)?
+        .call_method1("_from_raw", (raw,))
 }
 
 /// Serialise any serde value for Python; serialisation of the core's own models cannot fail,

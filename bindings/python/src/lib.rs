@@ -1,5 +1,8 @@
 //! The native module `flowai._flowai`: converts types, errors and threads between Python and flowai-core.
 
+// Python keyword arguments map one to one onto Rust parameters, so long lists are the API.
+#![allow(clippy::too_many_arguments)]
+
 mod aida;
 mod bridge;
 mod management;

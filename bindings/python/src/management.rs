@@ -46,99 +46,153 @@ impl ManagementClient {
 
     fn list_flows(&self, py: Python<'_>) -> PyResult<Models> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Models("Flow", json_list(&c.list_flows().await?)?)) })
+        block_on(py, async move {
+            Ok(Models("Flow", json_list(&c.list_flows().await?)?))
+        })
     }
 
     fn list_flows_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Models("Flow", json_list(&c.list_flows().await?)?)) })
+        awaitable(py, async move {
+            Ok(Models("Flow", json_list(&c.list_flows().await?)?))
+        })
     }
 
     fn get_flow(&self, py: Python<'_>, flow_id: String) -> PyResult<Model> {
         let id = flow_id;
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Model("Flow", json_of(&c.flow_info(&id).await?)?)) })
+        block_on(py, async move {
+            Ok(Model("Flow", json_of(&c.flow_info(&id).await?)?))
+        })
     }
 
     fn get_flow_async<'py>(&self, py: Python<'py>, flow_id: String) -> PyResult<Bound<'py, PyAny>> {
         let id = flow_id;
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Model("Flow", json_of(&c.flow_info(&id).await?)?)) })
+        awaitable(py, async move {
+            Ok(Model("Flow", json_of(&c.flow_info(&id).await?)?))
+        })
     }
 
     fn list_intents(&self, py: Python<'_>) -> PyResult<Models> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Models("Intent", json_list(&c.list_intents().await?)?)) })
+        block_on(py, async move {
+            Ok(Models("Intent", json_list(&c.list_intents().await?)?))
+        })
     }
 
     fn list_intents_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Models("Intent", json_list(&c.list_intents().await?)?)) })
+        awaitable(py, async move {
+            Ok(Models("Intent", json_list(&c.list_intents().await?)?))
+        })
     }
 
     fn get_intent(&self, py: Python<'_>, intent_id: String) -> PyResult<Model> {
         let id = intent_id;
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Model("Intent", json_of(&c.intent_info(&id).await?)?)) })
+        block_on(py, async move {
+            Ok(Model("Intent", json_of(&c.intent_info(&id).await?)?))
+        })
     }
 
-    fn get_intent_async<'py>(&self, py: Python<'py>, intent_id: String) -> PyResult<Bound<'py, PyAny>> {
+    fn get_intent_async<'py>(
+        &self,
+        py: Python<'py>,
+        intent_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let id = intent_id;
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Model("Intent", json_of(&c.intent_info(&id).await?)?)) })
+        awaitable(py, async move {
+            Ok(Model("Intent", json_of(&c.intent_info(&id).await?)?))
+        })
     }
 
     fn list_entity_types(&self, py: Python<'_>) -> PyResult<Models> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Models("Resource", json_list(&c.list_entity_types().await?)?)) })
+        block_on(py, async move {
+            Ok(Models(
+                "Resource",
+                json_list(&c.list_entity_types().await?)?,
+            ))
+        })
     }
 
     fn list_entity_types_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Models("Resource", json_list(&c.list_entity_types().await?)?)) })
+        awaitable(py, async move {
+            Ok(Models(
+                "Resource",
+                json_list(&c.list_entity_types().await?)?,
+            ))
+        })
     }
 
     fn get_entity_type(&self, py: Python<'_>, entity_type_id: String) -> PyResult<Model> {
         let id = entity_type_id;
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Model("Resource", json_of(&c.entity_type_info(&id).await?)?)) })
+        block_on(py, async move {
+            Ok(Model("Resource", json_of(&c.entity_type_info(&id).await?)?))
+        })
     }
 
-    fn get_entity_type_async<'py>(&self, py: Python<'py>, entity_type_id: String) -> PyResult<Bound<'py, PyAny>> {
+    fn get_entity_type_async<'py>(
+        &self,
+        py: Python<'py>,
+        entity_type_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let id = entity_type_id;
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Model("Resource", json_of(&c.entity_type_info(&id).await?)?)) })
+        awaitable(py, async move {
+            Ok(Model("Resource", json_of(&c.entity_type_info(&id).await?)?))
+        })
     }
 
     fn list_projects(&self, py: Python<'_>) -> PyResult<Models> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Models("Resource", json_list(&c.list_projects().await?)?)) })
+        block_on(py, async move {
+            Ok(Models("Resource", json_list(&c.list_projects().await?)?))
+        })
     }
 
     fn list_projects_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Models("Resource", json_list(&c.list_projects().await?)?)) })
+        awaitable(py, async move {
+            Ok(Models("Resource", json_list(&c.list_projects().await?)?))
+        })
     }
 
     fn get_project(&self, py: Python<'_>, project_id: String) -> PyResult<Model> {
         let id = project_id;
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Model("Resource", json_of(&c.project_info(&id).await?)?)) })
+        block_on(py, async move {
+            Ok(Model("Resource", json_of(&c.project_info(&id).await?)?))
+        })
     }
 
-    fn get_project_async<'py>(&self, py: Python<'py>, project_id: String) -> PyResult<Bound<'py, PyAny>> {
+    fn get_project_async<'py>(
+        &self,
+        py: Python<'py>,
+        project_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let id = project_id;
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Model("Resource", json_of(&c.project_info(&id).await?)?)) })
+        awaitable(py, async move {
+            Ok(Model("Resource", json_of(&c.project_info(&id).await?)?))
+        })
     }
 
     fn list_members(&self, py: Python<'_>) -> PyResult<Models> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Models("Resource", json_list(&c.list_members().await?)?)) })
+        block_on(py, async move {
+            Ok(Models("Resource", json_list(&c.list_members().await?)?))
+        })
     }
 
     fn list_members_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Models("Resource", json_list(&c.list_members().await?)?)) })
+        awaitable(py, async move {
+            Ok(Models("Resource", json_list(&c.list_members().await?)?))
+        })
     }
 }

@@ -43,7 +43,9 @@ pub fn duration(secs: f64, what: &str) -> flowai_core::Result<std::time::Duratio
     if secs.is_finite() && secs > 0.0 {
         Ok(std::time::Duration::from_secs_f64(secs))
     } else {
-        Err(Error::invalid(format!("{what} must be a positive number of seconds")))
+        Err(Error::invalid(format!(
+            "{what} must be a positive number of seconds"
+        )))
     }
 }
 
@@ -129,7 +131,10 @@ impl MessagingClient {
     ) -> PyResult<()> {
         let opts = options(trace_id, lang, timezone, params.as_ref())?;
         let c = self.inner.clone();
-        block_on(py, async move { c.send_text(&thread_id, &text, opts).await })
+        block_on(
+            py,
+            async move { c.send_text(&thread_id, &text, opts).await },
+        )
     }
 
     #[pyo3(signature = (thread_id, text, *, trace_id=None, lang=None, timezone=None, params=None))]
@@ -145,7 +150,10 @@ impl MessagingClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = options(trace_id, lang, timezone, params.as_ref())?;
         let c = self.inner.clone();
-        awaitable(py, async move { c.send_text(&thread_id, &text, opts).await })
+        awaitable(
+            py,
+            async move { c.send_text(&thread_id, &text, opts).await },
+        )
     }
 
     #[pyo3(signature = (thread_id, event_name, *, trace_id=None, lang=None, timezone=None, params=None))]
@@ -161,7 +169,9 @@ impl MessagingClient {
     ) -> PyResult<()> {
         let opts = options(trace_id, lang, timezone, params.as_ref())?;
         let c = self.inner.clone();
-        block_on(py, async move { c.send_event(&thread_id, &event_name, opts).await })
+        block_on(py, async move {
+            c.send_event(&thread_id, &event_name, opts).await
+        })
     }
 
     #[pyo3(signature = (thread_id, event_name, *, trace_id=None, lang=None, timezone=None, params=None))]
@@ -177,7 +187,9 @@ impl MessagingClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = options(trace_id, lang, timezone, params.as_ref())?;
         let c = self.inner.clone();
-        awaitable(py, async move { c.send_event(&thread_id, &event_name, opts).await })
+        awaitable(py, async move {
+            c.send_event(&thread_id, &event_name, opts).await
+        })
     }
 
     #[pyo3(signature = (thread_id, lat, lng, *, trace_id=None, lang=None, timezone=None, params=None))]
@@ -194,7 +206,9 @@ impl MessagingClient {
     ) -> PyResult<()> {
         let opts = options(trace_id, lang, timezone, params.as_ref())?;
         let c = self.inner.clone();
-        block_on(py, async move { c.send_location(&thread_id, &lat.0, &lng.0, opts).await })
+        block_on(py, async move {
+            c.send_location(&thread_id, &lat.0, &lng.0, opts).await
+        })
     }
 
     #[pyo3(signature = (thread_id, lat, lng, *, trace_id=None, lang=None, timezone=None, params=None))]
@@ -211,7 +225,9 @@ impl MessagingClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = options(trace_id, lang, timezone, params.as_ref())?;
         let c = self.inner.clone();
-        awaitable(py, async move { c.send_location(&thread_id, &lat.0, &lng.0, opts).await })
+        awaitable(py, async move {
+            c.send_location(&thread_id, &lat.0, &lng.0, opts).await
+        })
     }
 
     #[pyo3(signature = (thread_id, path, media_type, *, mime_type=None, progress=None, trace_id=None, lang=None, timezone=None, params=None))]
@@ -228,7 +244,15 @@ impl MessagingClient {
         timezone: Option<f64>,
         params: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let (upload, progress) = media(py, thread_id, path, &media_type, mime_type, progress, (trace_id, lang, timezone, params))?;
+        let (upload, progress) = media(
+            py,
+            thread_id,
+            path,
+            &media_type,
+            mime_type,
+            progress,
+            (trace_id, lang, timezone, params),
+        )?;
         let c = self.inner.clone();
         block_on(py, async move { c.send_media(&upload, progress).await })
     }
@@ -247,57 +271,139 @@ impl MessagingClient {
         timezone: Option<f64>,
         params: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (upload, progress) = media(py, thread_id, path, &media_type, mime_type, progress, (trace_id, lang, timezone, params))?;
+        let (upload, progress) = media(
+            py,
+            thread_id,
+            path,
+            &media_type,
+            mime_type,
+            progress,
+            (trace_id, lang, timezone, params),
+        )?;
         let c = self.inner.clone();
         awaitable(py, async move { c.send_media(&upload, progress).await })
     }
 
     #[pyo3(signature = (url, verify_key, events))]
-    fn create_webhook(&self, py: Python<'_>, url: String, verify_key: String, events: Vec<String>) -> PyResult<Model> {
-        let new = NewWebhook { url, verify_key: Secret::new(verify_key), events };
+    fn create_webhook(
+        &self,
+        py: Python<'_>,
+        url: String,
+        verify_key: String,
+        events: Vec<String>,
+    ) -> PyResult<Model> {
+        let new = NewWebhook {
+            url,
+            verify_key: Secret::new(verify_key),
+            events,
+        };
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Model("Webhook", json_of(&c.create_webhook(&new).await?)?)) })
+        block_on(py, async move {
+            Ok(Model("Webhook", json_of(&c.create_webhook(&new).await?)?))
+        })
     }
 
     #[pyo3(signature = (url, verify_key, events))]
-    fn create_webhook_async<'py>(&self, py: Python<'py>, url: String, verify_key: String, events: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
-        let new = NewWebhook { url, verify_key: Secret::new(verify_key), events };
+    fn create_webhook_async<'py>(
+        &self,
+        py: Python<'py>,
+        url: String,
+        verify_key: String,
+        events: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let new = NewWebhook {
+            url,
+            verify_key: Secret::new(verify_key),
+            events,
+        };
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Model("Webhook", json_of(&c.create_webhook(&new).await?)?)) })
+        awaitable(py, async move {
+            Ok(Model("Webhook", json_of(&c.create_webhook(&new).await?)?))
+        })
     }
 
     fn get_webhook(&self, py: Python<'_>, webhook_id: String) -> PyResult<Model> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Model("Webhook", json_of(&c.get_webhook(&webhook_id).await?)?)) })
+        block_on(py, async move {
+            Ok(Model(
+                "Webhook",
+                json_of(&c.get_webhook(&webhook_id).await?)?,
+            ))
+        })
     }
 
-    fn get_webhook_async<'py>(&self, py: Python<'py>, webhook_id: String) -> PyResult<Bound<'py, PyAny>> {
+    fn get_webhook_async<'py>(
+        &self,
+        py: Python<'py>,
+        webhook_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Model("Webhook", json_of(&c.get_webhook(&webhook_id).await?)?)) })
+        awaitable(py, async move {
+            Ok(Model(
+                "Webhook",
+                json_of(&c.get_webhook(&webhook_id).await?)?,
+            ))
+        })
     }
 
     #[pyo3(signature = (webhook_id, *, url=None, verify_key=None, events=None))]
-    fn update_webhook(&self, py: Python<'_>, webhook_id: String, url: Option<String>, verify_key: Option<String>, events: Option<Vec<String>>) -> PyResult<Model> {
-        let update = WebhookUpdate { url, verify_key: verify_key.map(Secret::new), events };
+    fn update_webhook(
+        &self,
+        py: Python<'_>,
+        webhook_id: String,
+        url: Option<String>,
+        verify_key: Option<String>,
+        events: Option<Vec<String>>,
+    ) -> PyResult<Model> {
+        let update = WebhookUpdate {
+            url,
+            verify_key: verify_key.map(Secret::new),
+            events,
+        };
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Model("Webhook", json_of(&c.update_webhook(&webhook_id, &update).await?)?)) })
+        block_on(py, async move {
+            Ok(Model(
+                "Webhook",
+                json_of(&c.update_webhook(&webhook_id, &update).await?)?,
+            ))
+        })
     }
 
     #[pyo3(signature = (webhook_id, *, url=None, verify_key=None, events=None))]
-    fn update_webhook_async<'py>(&self, py: Python<'py>, webhook_id: String, url: Option<String>, verify_key: Option<String>, events: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
-        let update = WebhookUpdate { url, verify_key: verify_key.map(Secret::new), events };
+    fn update_webhook_async<'py>(
+        &self,
+        py: Python<'py>,
+        webhook_id: String,
+        url: Option<String>,
+        verify_key: Option<String>,
+        events: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let update = WebhookUpdate {
+            url,
+            verify_key: verify_key.map(Secret::new),
+            events,
+        };
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Model("Webhook", json_of(&c.update_webhook(&webhook_id, &update).await?)?)) })
+        awaitable(py, async move {
+            Ok(Model(
+                "Webhook",
+                json_of(&c.update_webhook(&webhook_id, &update).await?)?,
+            ))
+        })
     }
 
     fn list_webhooks(&self, py: Python<'_>) -> PyResult<Models> {
         let c = self.inner.clone();
-        block_on(py, async move { Ok(Models("Webhook", json_list(&c.list_webhooks().await?)?)) })
+        block_on(py, async move {
+            Ok(Models("Webhook", json_list(&c.list_webhooks().await?)?))
+        })
     }
 
     fn list_webhooks_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        awaitable(py, async move { Ok(Models("Webhook", json_list(&c.list_webhooks().await?)?)) })
+        awaitable(py, async move {
+            Ok(Models("Webhook", json_list(&c.list_webhooks().await?)?))
+        })
     }
 
     fn delete_webhook(&self, py: Python<'_>, webhook_id: String) -> PyResult<()> {
@@ -305,7 +411,11 @@ impl MessagingClient {
         block_on(py, async move { c.delete_webhook(&webhook_id).await })
     }
 
-    fn delete_webhook_async<'py>(&self, py: Python<'py>, webhook_id: String) -> PyResult<Bound<'py, PyAny>> {
+    fn delete_webhook_async<'py>(
+        &self,
+        py: Python<'py>,
+        webhook_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
         awaitable(py, async move { c.delete_webhook(&webhook_id).await })
     }
@@ -316,7 +426,12 @@ pub fn json_list<T: serde::Serialize>(items: &[T]) -> flowai_core::Result<Vec<se
     items.iter().map(json_of).collect()
 }
 
-type OptionArgs<'py> = (Option<u64>, Option<String>, Option<f64>, Option<Bound<'py, PyAny>>);
+type OptionArgs<'py> = (
+    Option<u64>,
+    Option<String>,
+    Option<f64>,
+    Option<Bound<'py, PyAny>>,
+);
 
 fn media(
     py: Python<'_>,
@@ -356,11 +471,19 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Coordinate {
             return Ok(Coordinate(s));
         }
         if obj.is_instance_of::<pyo3::types::PyBool>() {
-            return Err(pyo3::exceptions::PyTypeError::new_err("a coordinate must be a str or a number"));
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "a coordinate must be a str or a number",
+            ));
         }
         if let Ok(f) = obj.extract::<f64>() {
-            return Ok(Coordinate(obj.str().map(|s| s.to_string()).unwrap_or_else(|_| f.to_string())));
+            return Ok(Coordinate(
+                obj.str()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|_| f.to_string()),
+            ));
         }
-        Err(pyo3::exceptions::PyTypeError::new_err("a coordinate must be a str or a number"))
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "a coordinate must be a str or a number",
+        ))
     }
 }

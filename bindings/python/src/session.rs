@@ -12,7 +12,9 @@ use pyo3::types::PyTuple;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::bridge::{Callback, Json, Model, awaitable, block_on, from_py, json_of, model, to_pyerr};
+use crate::bridge::{
+    Callback, Json, Model, awaitable, block_on, from_py, json_of, model, to_pyerr,
+};
 use crate::messaging::{duration, options};
 
 /// Registered callbacks: `(event type or "*", callback)`, cleared after `closed`.
@@ -50,7 +52,9 @@ fn event_value(event: &SessionEvent) -> Value {
             "reconnecting".into(),
             json!({ "attempt": attempt, "delay": delay.as_secs_f64() }),
         ),
-        SessionEvent::Disconnected { reason } => ("disconnected".into(), json!({ "reason": reason })),
+        SessionEvent::Disconnected { reason } => {
+            ("disconnected".into(), json!({ "reason": reason }))
+        }
         SessionEvent::Closed { error } => (
             "closed".into(),
             json!({ "error": error.as_ref().map(|e| json!({ "code": e.code(), "message": e.message(), "status": e.status() })) }),
@@ -76,7 +80,11 @@ fn spawn_pump(
             while let Some(event) = events.blocking_next() {
                 let closed = matches!(event, SessionEvent::Closed { .. });
                 let value = event_value(&event);
-                let kind = value.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+                let kind = value
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 let targets: Vec<Arc<Callback>> = {
                     let list = handlers.lock().unwrap_or_else(|e| e.into_inner());
                     list.iter()
@@ -84,7 +92,10 @@ fn spawn_pump(
                         .map(|(_, cb)| cb.clone())
                         .collect()
                 };
-                let has_handlers = !handlers.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+                let has_handlers = !handlers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_empty();
                 if !targets.is_empty() {
                     let _ = Python::try_attach(|py| {
                         let args = model(py, "Event", &value).and_then(|e| PyTuple::new(py, [e]));
@@ -103,7 +114,8 @@ fn spawn_pump(
                     let _ = queue.blocking_send(value);
                 }
                 if closed {
-                    let dropped = std::mem::take(&mut *handlers.lock().unwrap_or_else(|e| e.into_inner()));
+                    let dropped =
+                        std::mem::take(&mut *handlers.lock().unwrap_or_else(|e| e.into_inner()));
                     let _ = Python::try_attach(move |_py| drop(dropped));
                     break;
                 }
@@ -119,7 +131,6 @@ struct Connect {
     capacity: usize,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn prepare(
     py: Python<'_>,
     client_id: Option<String>,
@@ -193,11 +204,13 @@ async fn connect(c: Connect) -> flowai_core::Result<Session> {
 fn originator_of(obj: &Bound<'_, PyAny>) -> PyResult<Originator> {
     let value = from_py(obj, "originator")?;
     serde_json::from_value(value).map_err(|e| {
-        to_pyerr(obj.py(), &Error::invalid(format!("originator is not valid: {e}")))
+        to_pyerr(
+            obj.py(),
+            &Error::invalid(format!("originator is not valid: {e}")),
+        )
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn outgoing(
     py: Python<'_>,
     text: Option<String>,
@@ -245,7 +258,6 @@ impl Session {
     /// Connect and return the running session (it reconnects on its own afterwards).
     #[staticmethod]
     #[pyo3(signature = (*, client_id=None, api_url=None, thread_id=None, session_id=None, on_event=None, originator=None, send_timeout=None, connect_timeout=None, ping_interval=None, pong_timeout=None, queue_capacity=None, event_capacity=None))]
-    #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
         client_id: Option<String>,
@@ -261,14 +273,27 @@ impl Session {
         queue_capacity: Option<usize>,
         event_capacity: Option<usize>,
     ) -> PyResult<Session> {
-        let c = prepare(py, client_id, api_url, thread_id, session_id, on_event, originator, send_timeout, connect_timeout, ping_interval, pong_timeout, queue_capacity, event_capacity)?;
+        let c = prepare(
+            py,
+            client_id,
+            api_url,
+            thread_id,
+            session_id,
+            on_event,
+            originator,
+            send_timeout,
+            connect_timeout,
+            ping_interval,
+            pong_timeout,
+            queue_capacity,
+            event_capacity,
+        )?;
         block_on(py, connect(c))
     }
 
     /// The asyncio form of `connect`.
     #[staticmethod]
     #[pyo3(signature = (*, client_id=None, api_url=None, thread_id=None, session_id=None, on_event=None, originator=None, send_timeout=None, connect_timeout=None, ping_interval=None, pong_timeout=None, queue_capacity=None, event_capacity=None))]
-    #[allow(clippy::too_many_arguments)]
     fn connect_async<'py>(
         py: Python<'py>,
         client_id: Option<String>,
@@ -284,7 +309,21 @@ impl Session {
         queue_capacity: Option<usize>,
         event_capacity: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let c = prepare(py, client_id, api_url, thread_id, session_id, on_event, originator, send_timeout, connect_timeout, ping_interval, pong_timeout, queue_capacity, event_capacity)?;
+        let c = prepare(
+            py,
+            client_id,
+            api_url,
+            thread_id,
+            session_id,
+            on_event,
+            originator,
+            send_timeout,
+            connect_timeout,
+            ping_interval,
+            pong_timeout,
+            queue_capacity,
+            event_capacity,
+        )?;
         awaitable(py, connect(c))
     }
 
@@ -301,29 +340,63 @@ impl Session {
     }
 
     fn __repr__(&self) -> String {
-        format!("Session(thread_id={:?}, closed={})", self.inner.thread_id(), self.inner.is_closed())
+        format!(
+            "Session(thread_id={:?}, closed={})",
+            self.inner.thread_id(),
+            self.inner.is_closed()
+        )
     }
 
     /// Call `callback(event)` for events of `event_type` (`"*"` for all); returns `callback`.
-    fn on<'py>(&self, py: Python<'py>, event_type: String, callback: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn on<'py>(
+        &self,
+        py: Python<'py>,
+        event_type: String,
+        callback: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let cb = Arc::new(Callback::new(py, callback.clone(), "callback")?);
-        self.handlers.lock().unwrap_or_else(|e| e.into_inner()).push((event_type, cb));
+        self.handlers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((event_type, cb));
         Ok(callback)
     }
 
     /// Send a text (or an event with `event=`); returns the `Delivered` echo.
     #[pyo3(signature = (text=None, *, event=None, trace_id=None, lang=None, timezone=None, params=None, originator=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn send(&self, py: Python<'_>, text: Option<String>, event: Option<String>, trace_id: Option<u64>, lang: Option<String>, timezone: Option<f64>, params: Option<Bound<'_, PyAny>>, originator: Option<Bound<'_, PyAny>>) -> PyResult<Model> {
-        let m = outgoing(py, text, event, trace_id, lang, timezone, params, originator)?;
+    fn send(
+        &self,
+        py: Python<'_>,
+        text: Option<String>,
+        event: Option<String>,
+        trace_id: Option<u64>,
+        lang: Option<String>,
+        timezone: Option<f64>,
+        params: Option<Bound<'_, PyAny>>,
+        originator: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Model> {
+        let m = outgoing(
+            py, text, event, trace_id, lang, timezone, params, originator,
+        )?;
         let s = self.inner.clone();
         block_on(py, async move { delivered(s.send(m).await?) })
     }
 
     #[pyo3(signature = (text=None, *, event=None, trace_id=None, lang=None, timezone=None, params=None, originator=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn send_async<'py>(&self, py: Python<'py>, text: Option<String>, event: Option<String>, trace_id: Option<u64>, lang: Option<String>, timezone: Option<f64>, params: Option<Bound<'py, PyAny>>, originator: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-        let m = outgoing(py, text, event, trace_id, lang, timezone, params, originator)?;
+    fn send_async<'py>(
+        &self,
+        py: Python<'py>,
+        text: Option<String>,
+        event: Option<String>,
+        trace_id: Option<u64>,
+        lang: Option<String>,
+        timezone: Option<f64>,
+        params: Option<Bound<'py, PyAny>>,
+        originator: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = outgoing(
+            py, text, event, trace_id, lang, timezone, params, originator,
+        )?;
         let s = self.inner.clone();
         awaitable(py, async move { delivered(s.send(m).await?) })
     }
@@ -340,12 +413,22 @@ impl Session {
 
     fn send_event(&self, py: Python<'_>, event_name: String) -> PyResult<Model> {
         let s = self.inner.clone();
-        block_on(py, async move { delivered(s.send_event(event_name).await?) })
+        block_on(
+            py,
+            async move { delivered(s.send_event(event_name).await?) },
+        )
     }
 
-    fn send_event_async<'py>(&self, py: Python<'py>, event_name: String) -> PyResult<Bound<'py, PyAny>> {
+    fn send_event_async<'py>(
+        &self,
+        py: Python<'py>,
+        event_name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let s = self.inner.clone();
-        awaitable(py, async move { delivered(s.send_event(event_name).await?) })
+        awaitable(
+            py,
+            async move { delivered(s.send_event(event_name).await?) },
+        )
     }
 
     /// Tell the service the user is typing.
@@ -394,14 +477,24 @@ impl Session {
 
     /// Upload a file to the thread, streamed; `progress(sent, total)` reports bytes sent.
     #[pyo3(signature = (path, *, progress=None))]
-    fn upload(&self, py: Python<'_>, path: PathBuf, progress: Option<Bound<'_, PyAny>>) -> PyResult<Json> {
+    fn upload(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Json> {
         let p = progress_fn(py, progress)?;
         let s = self.inner.clone();
         block_on(py, async move { Ok(Json(s.upload(path, p).await?)) })
     }
 
     #[pyo3(signature = (path, *, progress=None))]
-    fn upload_async<'py>(&self, py: Python<'py>, path: PathBuf, progress: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn upload_async<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let p = progress_fn(py, progress)?;
         let s = self.inner.clone();
         awaitable(py, async move { Ok(Json(s.upload(path, p).await?)) })
@@ -422,7 +515,10 @@ impl Session {
     /// or on timeout.
     #[pyo3(signature = (timeout=None))]
     fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Model>> {
-        let limit = timeout.map(|t| duration(t, "timeout")).transpose().map_err(|e| to_pyerr(py, &e))?;
+        let limit = timeout
+            .map(|t| duration(t, "timeout"))
+            .transpose()
+            .map_err(|e| to_pyerr(py, &e))?;
         let q = self.queue.clone();
         block_on(py, async move {
             let next = async { q.lock().await.recv().await };
@@ -477,7 +573,11 @@ impl Session {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let s = self.inner.clone();
         awaitable(py, async move {
             s.close().await?;
@@ -486,7 +586,10 @@ impl Session {
     }
 }
 
-fn progress_fn(py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<Option<core::Progress>> {
+fn progress_fn(
+    py: Python<'_>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<Option<core::Progress>> {
     Ok(match progress.filter(|p| !p.is_none()) {
         Some(p) => {
             let cb = Arc::new(Callback::new(py, p, "progress")?);

@@ -28,7 +28,6 @@ pub struct WebhookReceiver {
 impl WebhookReceiver {
     #[new]
     #[pyo3(signature = (verify_key, on_event, *, host="127.0.0.1", port=0, path="/webhook", verify_header="X-Flowai-Verify-Key", max_body_bytes=1048576, queue_capacity=1024))]
-    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         verify_key: String,
@@ -42,7 +41,10 @@ impl WebhookReceiver {
     ) -> PyResult<Self> {
         let callback = Callback::new(py, on_event, "on_event")?;
         let ip: std::net::IpAddr = host.parse().map_err(|_| {
-            to_pyerr(py, &flowai_core::Error::invalid("host must be an IP address"))
+            to_pyerr(
+                py,
+                &flowai_core::Error::invalid("host must be an IP address"),
+            )
         })?;
         let mut options = ReceiverOptions::new(Secret::new(verify_key));
         options.addr = std::net::SocketAddr::new(ip, port);
@@ -64,7 +66,10 @@ impl WebhookReceiver {
             })
             .unwrap_or(false)
         };
-        let server = block_on(py, async move { CoreReceiver::bind(options, handler).await })?;
+        let server = block_on(
+            py,
+            async move { CoreReceiver::bind(options, handler).await },
+        )?;
         let url = server.url();
         let port = server.local_addr().port();
         Ok(WebhookReceiver {
@@ -89,7 +94,10 @@ impl WebhookReceiver {
     /// Whether the receiver has been closed.
     #[getter]
     fn closed(&self) -> bool {
-        self.server.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+        self.server
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 
     fn __repr__(&self) -> String {
@@ -133,7 +141,11 @@ impl WebhookReceiver {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let server = self.take();
         awaitable(py, async move {
             if let Some(server) = server {
@@ -196,12 +208,13 @@ fn header_pairs(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
         headers.clone()
     };
     let mut pairs = Vec::new();
-    for item in items.try_iter().map_err(|_| {
-        PyTypeError::new_err("headers must be a mapping or (name, value) pairs")
-    })? {
-        let (name, value): (String, String) = item?.extract().map_err(|_| {
-            PyTypeError::new_err("headers must map str names to str values")
-        })?;
+    for item in items
+        .try_iter()
+        .map_err(|_| PyTypeError::new_err("headers must be a mapping or (name, value) pairs"))?
+    {
+        let (name, value): (String, String) = item?
+            .extract()
+            .map_err(|_| PyTypeError::new_err("headers must map str names to str values"))?;
         pairs.push((name, value));
     }
     Ok(pairs)

@@ -1,6 +1,7 @@
 //! The `flowai` command: the demo, the local emulator, and command-line access to every API.
 
 mod aida_cmd;
+mod bench_cmd;
 mod chat_cmd;
 mod common;
 mod demo;
@@ -41,6 +42,8 @@ enum Command {
     Chat(chat_cmd::Args),
     /// Talk to an AIDA chatbot over Phoenix channels.
     Aida(aida_cmd::Args),
+    /// Measure the SDK next to raw clients against the emulator.
+    Bench(bench_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
             Command::Flows(args) => flows_cmd::run(args).await,
             Command::Chat(args) => chat_cmd::run(args).await,
             Command::Aida(args) => aida_cmd::run(args).await,
+            Command::Bench(args) => bench_cmd::run(args).await,
         }
     });
     match result {

@@ -155,20 +155,26 @@ async fn sends_made_while_disconnected_go_out_after_reconnect() {
 
     emu.faults().update(|f| {
         f.drop_after_frames = Some(1);
-        f.refuse_socket_info = 5;
+        f.refuse_socket_info = 1_000_000;
     });
     let first = session.send_text("before the drop").await.unwrap();
     wait_for(&mut events, |e| {
         matches!(e, SessionEvent::Disconnected { .. })
     })
     .await;
-    emu.faults().update(|f| f.drop_after_frames = None);
 
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..5 {
         let session = session.clone();
         tasks.spawn(async move { session.send_text(format!("offline {i}")).await });
     }
+    // Keep the session offline for a few more attempts, so every send waits in the queue.
+    let calls = emu.state().socket.socket_info_calls();
+    while emu.state().socket.socket_info_calls() < calls + 3 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(emu.state().socket.answered(session.thread_id()), 1);
+    emu.faults().clear();
     wait_for(&mut events, |e| matches!(e, SessionEvent::Connected)).await;
     let mut traces = HashSet::new();
     while let Some(result) = tasks.join_next().await {
@@ -204,6 +210,25 @@ async fn used_endpoints_are_refused_and_the_client_recovers() {
     );
     session.send_text("after recovery").await.unwrap();
     session.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_stay_out_of_debug_and_events() {
+    let emu = emulator().await;
+    let client_id = emu.credentials().client_id.clone();
+    emu.faults().update(|f| {
+        f.stale_socket_endpoints = 1;
+        f.drop_after_frames = Some(1);
+    });
+    let o = options(&emu);
+    assert!(!format!("{o:?}").contains(&client_id));
+    let (session, events) = Session::connect(o).await.unwrap();
+    let collector = collect(events);
+    session.send_text("x").await.unwrap();
+    session.close().await.unwrap();
+    let text = format!("{session:?} {:?}", collector.await.unwrap());
+    assert!(!text.contains(&client_id), "{text}");
+    assert!(!text.contains("/ws/"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

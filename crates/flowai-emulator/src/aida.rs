@@ -134,6 +134,10 @@ async fn websocket(
     Query(query): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if let Some(status) = state.faults.take_aida_refusal() {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return error_response(status, "AIDA connection refused (fault injection)");
+    }
     if query.get("vsn").map(String::as_str) != Some(PROTOCOL_VSN) {
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -173,19 +177,31 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                 };
                 idle_at = Instant::now() + idle;
                 inbound += 1;
+                let faults = state.faults.get();
+                if faults.aida_stall_after_frames.is_some_and(|n| inbound > n) {
+                    // Hold the TCP connection open without reading or writing, like a hung peer.
+                    tokio::time::sleep(idle.max(Duration::from_secs(60))).await;
+                    break;
+                }
                 match Frame::parse(text.as_str()) {
                     Ok(frame) => conn.handle(frame),
                     Err(err) => tracing::debug!("aida: malformed frame dropped: {err}"),
                 }
+                if let Some(delay) = state.faults.ack_delay(inbound) {
+                    tokio::time::sleep(delay).await;
+                }
                 if !flush(&mut socket, &mut conn.out).await {
                     break;
                 }
-                if state
-                    .faults
-                    .get()
-                    .aida_drop_after_frames
-                    .is_some_and(|n| inbound >= n)
-                {
+                if faults.aida_drop_after_frames.is_some_and(|n| inbound >= n) {
+                    if faults.close_cleanly {
+                        let _ = socket
+                            .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                                code: axum::extract::ws::close_code::AWAY,
+                                reason: "going away".into(),
+                            })))
+                            .await;
+                    }
                     break;
                 }
             }

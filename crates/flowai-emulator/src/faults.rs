@@ -33,6 +33,18 @@ pub struct FaultConfig {
     pub stale_socket_endpoints: u32,
     /// Send a non-JSON text frame before the answers to the next N Flow socket `message.send`s.
     pub socket_garbage_frames: u32,
+    /// Send a close frame (1001, going away) before dropping a socket for `drop_after_frames`
+    /// or `aida_drop_after_frames`, like a server shutting down cleanly.
+    pub close_cleanly: bool,
+    /// Stop reading and writing AIDA sockets (but keep TCP open) after this many inbound frames.
+    pub aida_stall_after_frames: Option<u64>,
+    /// Refuse the next N AIDA websocket upgrades with `refuse_status` (default 503).
+    pub refuse_aida_connect: u32,
+    /// Hold the answers to every `ack_delay_every`-th inbound frame of a socket (Flow and AIDA)
+    /// for this many milliseconds; later frames of that socket wait behind it.
+    pub ack_delay_ms: u64,
+    /// Which frames `ack_delay_ms` delays: every n-th per socket (0 and 1 mean every frame).
+    pub ack_delay_every: u64,
 }
 
 /// Thread-safe holder of the [`FaultConfig`].
@@ -70,6 +82,24 @@ impl Faults {
         }
         c.refuse_socket_info -= 1;
         Some(c.refuse_status.unwrap_or(503))
+    }
+
+    /// When an AIDA websocket upgrade must be refused now, the status to answer (and one refusal is used up).
+    pub fn take_aida_refusal(&self) -> Option<u16> {
+        let mut c = self.lock();
+        if c.refuse_aida_connect == 0 {
+            return None;
+        }
+        c.refuse_aida_connect -= 1;
+        Some(c.refuse_status.unwrap_or(503))
+    }
+
+    /// How long to hold the answers to the `count`-th inbound frame of a socket (1-based).
+    pub fn ack_delay(&self, count: u64) -> Option<std::time::Duration> {
+        let c = self.lock();
+        let every = c.ack_delay_every.max(1);
+        (c.ack_delay_ms > 0 && count % every == 0)
+            .then(|| std::time::Duration::from_millis(c.ack_delay_ms))
     }
 
     /// Whether this socket.info answer must carry a used endpoint (and one is used up).

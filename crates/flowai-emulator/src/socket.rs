@@ -58,6 +58,10 @@ pub struct SocketState {
     socket_info_calls: AtomicU64,
     connections: AtomicU64,
     frames_in: AtomicU64,
+    /// socket.info answers that carried an endpoint, and websocket upgrade requests: a client
+    /// that never reuses an endpoint makes no more requests than it was given endpoints.
+    endpoints_issued: AtomicU64,
+    upgrade_requests: AtomicU64,
 }
 
 impl SocketState {
@@ -72,6 +76,8 @@ impl SocketState {
             socket_info_calls: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             frames_in: AtomicU64::new(0),
+            endpoints_issued: AtomicU64::new(0),
+            upgrade_requests: AtomicU64::new(0),
         }
     }
 
@@ -88,6 +94,16 @@ impl SocketState {
     /// How many inbound websocket frames arrived, over every connection.
     pub fn frames_in(&self) -> u64 {
         self.frames_in.load(Ordering::Relaxed)
+    }
+
+    /// How many socket.info answers carried an endpoint.
+    pub fn endpoints_issued(&self) -> u64 {
+        self.endpoints_issued.load(Ordering::Relaxed)
+    }
+
+    /// How many websocket upgrade requests arrived (refused ones included).
+    pub fn upgrade_requests(&self) -> u64 {
+        self.upgrade_requests.load(Ordering::Relaxed)
     }
 
     /// The messages of a thread (sent and received), in order.
@@ -200,6 +216,7 @@ async fn socket_info(
             },
         );
     }
+    socket.endpoints_issued.fetch_add(1, Ordering::Relaxed);
     let ws_base = state
         .base_url
         .strip_prefix("http")
@@ -218,6 +235,7 @@ async fn upgrade(
     Path(token): Path<String>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    state.socket.upgrade_requests.fetch_add(1, Ordering::Relaxed);
     let thread_id = {
         let mut tokens = lock(&state.socket.tokens);
         match tokens.get_mut(&token) {
@@ -275,6 +293,9 @@ async fn serve(mut socket: WebSocket, state: AppState, default_thread: Option<St
             tokio::time::sleep(idle.max(Duration::from_secs(60))).await;
             return;
         }
+        if let Some(delay) = state.faults.ack_delay(count) {
+            tokio::time::sleep(delay).await;
+        }
         let next = handle_frame(&mut socket, &state, default_thread.as_deref(), &text).await;
         if matches!(next, Next::Close) {
             return;
@@ -282,9 +303,20 @@ async fn serve(mut socket: WebSocket, state: AppState, default_thread: Option<St
         if let Some(n) = faults.drop_after_frames
             && count >= n
         {
-            // Drop without a close frame, like a lost network.
+            if faults.close_cleanly {
+                let _ = socket.send(Message::Close(Some(going_away()))).await;
+            }
+            // Otherwise drop without a close frame, like a lost network.
             return;
         }
+    }
+}
+
+/// The close frame of a server going down cleanly.
+fn going_away() -> axum::extract::ws::CloseFrame {
+    axum::extract::ws::CloseFrame {
+        code: axum::extract::ws::close_code::AWAY,
+        reason: "going away".into(),
     }
 }
 

@@ -73,7 +73,8 @@ pub struct SessionOptions {
     pub backoff: Backoff,
     /// Most events waiting unread before the session stops reading the socket.
     pub event_capacity: usize,
-    /// An HTTP client to share between many sessions (one is built when absent).
+    /// The HTTP client for socket.info and the thread calls; when absent, a process-wide
+    /// client without connection pooling is shared by every session.
     pub http_client: Option<reqwest::Client>,
 }
 
@@ -272,9 +273,7 @@ impl Session {
         options.validate()?;
         let http = match &options.http_client {
             Some(c) => c.clone(),
-            None => reqwest::Client::builder()
-                .build()
-                .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?,
+            None => default_http_client()?,
         };
         let session_id = options
             .session_id
@@ -499,6 +498,21 @@ impl Session {
         let _ = rx.await;
         Ok(())
     }
+}
+
+/// The HTTP client sessions share when none is given, so that thousands of sessions do
+/// not each load TLS roots. It keeps no idle connections: a pooled connection belongs to
+/// the runtime that opened it, and sessions may run on different runtimes.
+fn default_http_client() -> Result<reqwest::Client> {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    if let Some(c) = CLIENT.get() {
+        return Ok(c.clone());
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+    Ok(CLIENT.get_or_init(|| client).clone())
 }
 
 fn closed() -> Error {
