@@ -161,13 +161,13 @@ export interface ClientOptions {
  * Connect and join the bot's channel; `onEvent` gets connection events (`closed` last)
  * and is released after it.
  */
-export declare function connectAida(options: AidaClientOptions | undefined | null, onEvent: EventCallback): Promise<AidaClient>
+export declare function connectAida(options: AidaClientOptions | undefined | null, onEvent: (event: string) => void): Promise<AidaClient>
 
 /**
  * Connect a session; `onEvent` gets every event as JSON, in order, `closed` last, and is
  * released after it.
  */
-export declare function connectSession(options: SessionOptions | undefined | null, onEvent: EventCallback): Promise<Session>
+export declare function connectSession(options: SessionOptions | undefined | null, onEvent: (event: string) => void): Promise<Session>
 
 /** Optional fields every message may carry. */
 export interface MessageOptions {

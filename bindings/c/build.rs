@@ -35,9 +35,10 @@ fn main() {
         if let Some(dir) = header.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
+        // A read-only source tree (vendored builds) still gets a library; the committed
+        // header is then used as it is, and tests/c/run.sh catches a stale one.
         if let Err(err) = std::fs::write(&header, &text) {
             println!("cargo:warning=cannot write {}: {err}", header.display());
-            std::process::exit(1);
         }
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build libflowai (release unless PROFILE=debug) and install it with its header and a
+# Build libflowai (release unless PROFILE=debug; or take it from FLOWAI_LIB_DIR) and install it with its header and a
 # pkg-config file:  bindings/c/install.sh PREFIX
 # Then: PKG_CONFIG_PATH=PREFIX/lib/pkgconfig cc app.c $(pkg-config --cflags --libs flowai)
 # (add -Wl,-rpath,PREFIX/lib or set LD_LIBRARY_PATH when PREFIX/lib is not a system path).
@@ -13,13 +13,18 @@ mkdir -p "$1"
 prefix="$(cd "$1" && pwd)"
 profile="${PROFILE:-release}"
 cd "$root"
-if [ "$profile" = release ]; then
-    cargo build --quiet --release -p flowai-c
+if [ -n "${FLOWAI_LIB_DIR:-}" ]; then
+    # Already built (e.g. by tests/c/run.sh): install that build as it is.
+    libdir="$FLOWAI_LIB_DIR"
 else
-    cargo build --quiet -p flowai-c
+    if [ "$profile" = release ]; then
+        cargo build --quiet --release -p flowai-c
+    else
+        cargo build --quiet -p flowai-c
+    fi
+    target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    libdir="$target_dir/$profile"
 fi
-target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-libdir="$target_dir/$profile"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 mkdir -p "$prefix/lib/pkgconfig" "$prefix/include"
 cp include/flowai.h "$prefix/include/"

@@ -8,7 +8,28 @@ const { spawnSync } = require('node:child_process')
 const path = require('node:path')
 
 const root = path.resolve(__dirname, '..')
-const cliPackage = require.resolve('@napi-rs/cli/package.json', { paths: [root] })
+function findCli() {
+  try {
+    return require.resolve('@napi-rs/cli/package.json', { paths: [root] })
+  } catch {
+    return null
+  }
+}
+
+// `npm install ./node` from a project outside this repository links the folder without
+// installing its dependencies: install them here first (from package-lock.json).
+let cliPackage = findCli()
+if (cliPackage === null) {
+  const npm = process.env.npm_execpath
+  const command = npm ? process.execPath : 'npm'
+  const npmArgs = ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev']
+  const installed = spawnSync(command, npm ? [npm, ...npmArgs] : npmArgs, { cwd: root, stdio: 'inherit' })
+  cliPackage = installed.status === 0 ? findCli() : null
+  if (cliPackage === null) {
+    console.error('flowai: cannot install @napi-rs/cli, which builds the native addon')
+    process.exit(1)
+  }
+}
 const cli = path.join(path.dirname(cliPackage), require(cliPackage).bin.napi)
 const args = [
   cli,

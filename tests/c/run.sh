@@ -8,16 +8,19 @@ cd "$root"
 out="$root/target/c-tests"
 mkdir -p "$out"
 failures=0
+step() {
+    echo "--- [$SECONDS s] $*"
+}
 fail() {
     echo "FAILED: $*" >&2
     failures=$((failures + 1))
 }
 
-echo "--- build libflowai and the emulator"
+step "build libflowai and the emulator"
 cargo build --quiet -p flowai-c -p flowai-cli || exit 1
 libdir="$root/target/debug"
 
-echo "--- header staleness"
+step "header staleness"
 if git ls-files --error-unmatch include/flowai.h >/dev/null 2>&1; then
     git diff --exit-code --stat include/flowai.h || fail "include/flowai.h is stale: commit the regenerated header"
 else
@@ -27,14 +30,14 @@ fi
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude)
 link=(-L"$libdir" -lflowai -Wl,-rpath,"$libdir" -pthread)
 
-echo "--- C++17 header test"
+step "C++17 header test"
 g++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude tests/c/header_test.cpp \
     -L"$libdir" -lflowai -Wl,-rpath,"$libdir" -pthread -o "$out/header_test" \
     && "$out/header_test" || fail "C++ header test"
 
-echo "--- pkg-config install"
+step "pkg-config install"
 prefix="$out/prefix"
-if PROFILE=debug bindings/c/install.sh "$prefix" >/dev/null; then
+if FLOWAI_LIB_DIR="$libdir" bindings/c/install.sh "$prefix" >/dev/null; then
     # shellcheck disable=SC2046
     if cc -std=c11 -Wall -Wextra -Werror tests/c/pkgconfig_app.c -o "$out/pkgconfig_app" \
         $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs flowai) \
@@ -47,7 +50,7 @@ else
     fail "bindings/c/install.sh"
 fi
 
-echo "--- build the C tests"
+step "build the C tests"
 gcc "${cflags[@]}" tests/c/test_flowai.c "${link[@]}" -o "$out/test_flowai" || exit 1
 gcc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
     tests/c/test_flowai.c "${link[@]}" -o "$out/test_flowai_asan" || exit 1
@@ -56,10 +59,10 @@ gcc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 . tests/support/emulator.sh
 start_emulator --time-scale 0.001 || exit 1
 
-echo "--- run"
+step "run"
 "$out/test_flowai" || fail "C tests"
 
-echo "--- run under ASan + UBSan"
+step "run under ASan + UBSan"
 # libflowai itself is not instrumented; the suppressions cover one-time allocations of the
 # Rust runtime that live until exit (see tests/c/lsan.supp).
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -67,7 +70,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$out/test_flowai_asan" || fail "C tests under ASan+UBSan"
 
-echo "--- run under valgrind"
+step "run under valgrind"
 if command -v valgrind >/dev/null 2>&1; then
     valgrind --quiet --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite --error-exitcode=1 \
         --suppressions="$root/tests/c/valgrind.supp" "$out/test_flowai" || fail "C tests under valgrind"
@@ -76,6 +79,7 @@ else
 fi
 
 stop_emulator
+step "done"
 if [ "$failures" -ne 0 ]; then
     echo "C suite: $failures step(s) failed"
     exit 1

@@ -310,6 +310,52 @@ static void test_messaging(void) {
     CHECK_STATUS(flowai_messaging_new(NULL, NULL, &wrong), FLOWAI_INVALID_ARGUMENT);
 }
 
+typedef struct {
+    FlowaiMessaging *client;
+    int index;
+    int ok;
+} Sender;
+
+static void *send_from_thread(void *arg) {
+    Sender *sender = arg;
+    char thread_id[64];
+    snprintf(thread_id, sizeof thread_id, "c-thread-par-%d", sender->index);
+    for (int i = 0; i < 5; i++) {
+        if (flowai_messaging_send_text(sender->client, thread_id, "parallel", NULL) == FLOWAI_OK &&
+            strcmp(flowai_last_error_message(), "") == 0) {
+            sender->ok++;
+        }
+    }
+    /* An error here is visible on this thread only. */
+    if (flowai_messaging_send_text(sender->client, "", "x", NULL) == FLOWAI_INVALID_ARGUMENT &&
+        strlen(flowai_last_error_message()) > 0) {
+        sender->ok++;
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    FlowaiMessaging *client = NULL;
+    CHECK_STATUS(flowai_messaging_new_from_env(&client), FLOWAI_OK);
+    if (client == NULL) {
+        return;
+    }
+    pthread_t threads[4];
+    Sender senders[4];
+    for (int i = 0; i < 4; i++) {
+        senders[i] = (Sender){client, i, 0};
+        CHECK(pthread_create(&threads[i], NULL, send_from_thread, &senders[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(senders[i].ok == 6);
+    }
+    /* The other threads' errors did not leak into this thread's last error. */
+    CHECK_STATUS(flowai_messaging_close(client), FLOWAI_OK);
+    CHECK(strcmp(flowai_last_error_message(), "") == 0);
+    flowai_messaging_free(client);
+}
+
 static void test_webhooks(void) {
     static const char *key = "c-test-verify-key";
     Collector c;
@@ -663,7 +709,7 @@ int main(void) {
         const char *name;
         void (*run)(void);
     } tests[] = {
-        {"basics", test_basics},       {"messaging", test_messaging}, {"webhooks", test_webhooks},
+        {"basics", test_basics},       {"messaging", test_messaging}, {"threads", test_threads}, {"webhooks", test_webhooks},
         {"verify", test_verify},       {"management", test_management},
         {"session", test_session},     {"aida", test_aida},
     };

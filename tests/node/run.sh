@@ -2,7 +2,7 @@
 # Node test suite: `npm install` in node/ (builds the addon from source), a staleness check
 # of the committed generated files, then `node --test tests/node/` against the emulator.
 # FLOWAI_NODE_PROFILE=release builds the addon as `npm install ./node` does for users;
-# the default here is debug, which reuses the artifacts of `cargo build`/`cargo test`.
+# the default here is debug, which builds faster.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 
@@ -21,6 +21,9 @@ if git ls-files --error-unmatch node/native.d.ts node/native.js >/dev/null 2>&1;
         exit 1
     fi
 fi
+
+# The hand-written index.d.ts (and the generated native.d.ts) must compile against real usage.
+node/node_modules/.bin/tsc -p tests/node/types/tsconfig.json
 
 . tests/support/emulator.sh
 start_emulator --time-scale 0.001

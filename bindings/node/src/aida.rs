@@ -87,7 +87,10 @@ pub struct AidaClient {
 
 /// Connect and join the bot's channel; `onEvent` gets connection events (`closed` last)
 /// and is released after it.
-#[napi(ts_return_type = "Promise<AidaClient>")]
+#[napi(
+    ts_args_type = "options: AidaClientOptions | undefined | null, onEvent: (event: string) => void",
+    ts_return_type = "Promise<AidaClient>"
+)]
 pub async fn connect_aida(
     options: Option<AidaClientOptions>,
     on_event: EventCallback,

@@ -158,7 +158,10 @@ pub struct Session {
 
 /// Connect a session; `onEvent` gets every event as JSON, in order, `closed` last, and is
 /// released after it.
-#[napi(ts_return_type = "Promise<Session>")]
+#[napi(
+    ts_args_type = "options: SessionOptions | undefined | null, onEvent: (event: string) => void",
+    ts_return_type = "Promise<Session>"
+)]
 pub async fn connect_session(
     options: Option<SessionOptions>,
     on_event: EventCallback,

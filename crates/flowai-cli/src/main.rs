@@ -10,6 +10,7 @@ mod flows_cmd;
 mod listen_cmd;
 mod render;
 mod send_cmd;
+mod soak_cmd;
 mod webhooks_cmd;
 
 use std::process::ExitCode;
@@ -44,6 +45,8 @@ enum Command {
     Aida(aida_cmd::Args),
     /// Measure the SDK next to raw clients against the emulator.
     Bench(bench_cmd::Args),
+    /// Drive many socket sessions with random faults against the emulator; count losses and duplicates.
+    Soak(soak_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
             Command::Chat(args) => chat_cmd::run(args).await,
             Command::Aida(args) => aida_cmd::run(args).await,
             Command::Bench(args) => bench_cmd::run(args).await,
+            Command::Soak(args) => soak_cmd::run(args).await,
         }
     });
     match result {

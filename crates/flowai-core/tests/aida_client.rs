@@ -13,7 +13,10 @@ use serde_json::json;
 const GUARD: Duration = Duration::from_secs(10);
 
 async fn emulator() -> RunningEmulator {
-    Emulator::new(EmulatorOptions::default()).start().await.unwrap()
+    Emulator::new(EmulatorOptions::default())
+        .start()
+        .await
+        .unwrap()
 }
 
 fn fast_settings() -> SocketSettings {
@@ -51,11 +54,13 @@ async fn join_ok_from_config() {
     let env: Vec<(String, String)> = emu
         .env_lines()
         .iter()
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect();
-    let config = Config::from_lookup(|name| {
-        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    });
+    let config =
+        Config::from_lookup(|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
     let options = AidaOptions::from_config(&config).unwrap();
     let client = AidaClient::connect(options).await.unwrap();
     assert!(client.is_connected());
@@ -98,7 +103,10 @@ async fn two_sessions_receive_only_their_own_replies() {
     let mut all = client.messages();
 
     a.send_text("hi").await.unwrap();
-    let reply = tokio::time::timeout(GUARD, a.recv()).await.unwrap().unwrap();
+    let reply = tokio::time::timeout(GUARD, a.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(reply.session, a.id());
     assert!(
         reply.text.as_deref().unwrap_or("").contains("demo bot"),
@@ -106,7 +114,10 @@ async fn two_sessions_receive_only_their_own_replies() {
     );
 
     b.send_text("what is the weather like").await.unwrap();
-    let reply_b = tokio::time::timeout(GUARD, b.recv()).await.unwrap().unwrap();
+    let reply_b = tokio::time::timeout(GUARD, b.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(reply_b.session, b.id());
 
     // The unfiltered stream saw both sessions' traffic, A's first.
@@ -126,7 +137,10 @@ async fn two_sessions_receive_only_their_own_replies() {
     // A marker round trip on A proves nothing of B's is queued for A.
     a.send_text("hello").await.unwrap();
     loop {
-        let m = tokio::time::timeout(GUARD, a.recv()).await.unwrap().unwrap();
+        let m = tokio::time::timeout(GUARD, a.recv())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(m.session, a.id());
         if m.text.as_deref().unwrap_or("").contains("demo bot") {
             break;
@@ -155,7 +169,10 @@ async fn image_upload_send_and_download_are_byte_exact() {
         .send_image(path.as_path(), "photo.jpg", "image/jpeg")
         .await
         .unwrap();
-    assert_eq!(client.download_image(&id2).await.unwrap().as_ref(), &bytes[..1000]);
+    assert_eq!(
+        client.download_image(&id2).await.unwrap().as_ref(),
+        &bytes[..1000]
+    );
 
     let missing = client.download_image("no-such-image").await.unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::Http);
@@ -168,7 +185,10 @@ async fn image_of_another_session_is_refused() {
     let client = AidaClient::connect(options(&emu)).await.unwrap();
     let a = client.new_session(None).await.unwrap();
     let b = client.new_session(None).await.unwrap();
-    let id = a.send_image(vec![1, 2, 3], "x.png", "image/png").await.unwrap();
+    let id = a
+        .send_image(vec![1, 2, 3], "x.png", "image/png")
+        .await
+        .unwrap();
     // utb_img with A's image on B's session, as a foreign client could push it.
     let err = client
         .channel()
@@ -222,9 +242,18 @@ async fn deleted_session_is_unusable() {
     let id = session.id().to_string();
     session.delete().await.unwrap();
     assert!(!emu.state().aida.has_session(&id));
-    assert_eq!(session.send_text("hi").await.unwrap_err().kind(), ErrorKind::Closed);
-    assert_eq!(session.put_data(json!({})).await.unwrap_err().kind(), ErrorKind::Closed);
-    assert_eq!(session.delete().await.unwrap_err().kind(), ErrorKind::Closed);
+    assert_eq!(
+        session.send_text("hi").await.unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+    assert_eq!(
+        session.put_data(json!({})).await.unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+    assert_eq!(
+        session.delete().await.unwrap_err().kind(),
+        ErrorKind::Closed
+    );
     assert!(session.recv().await.is_none());
     // The server forgot it too: a handle re-attached by id is refused.
     let again = client.session(id);
@@ -242,13 +271,19 @@ async fn dropped_connection_rejoins_and_buffered_pushes_go_out() {
     // The next inbound frame is the last one this connection processes.
     emu.faults().update(|f| f.aida_drop_after_frames = Some(1));
     let _ = session.put_data(json!({"n": 1})).await;
-    wait_for(&mut events, |e| matches!(e, SocketEvent::Disconnected { .. })).await;
+    wait_for(&mut events, |e| {
+        matches!(e, SocketEvent::Disconnected { .. })
+    })
+    .await;
     emu.faults().clear();
     // Sent while disconnected or rejoining: buffered and sent after the rejoin.
     session.put_data(json!({"n": 2})).await.unwrap();
     wait_for(&mut events, |e| matches!(e, SocketEvent::Connected)).await;
     session.send_text("hi").await.unwrap();
-    let reply = tokio::time::timeout(GUARD, session.recv()).await.unwrap().unwrap();
+    let reply = tokio::time::timeout(GUARD, session.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(reply.session, session.id());
     assert_eq!(emu.state().aida.session_data(session.id()).unwrap()["n"], 2);
 }
@@ -262,9 +297,15 @@ async fn missed_heartbeat_reply_triggers_reconnect() {
     let client = AidaClient::connect(options).await.unwrap();
     let mut events = client.events();
     emu.faults().update(|f| f.aida_ignore_heartbeats = true);
-    let gone = wait_for(&mut events, |e| matches!(e, SocketEvent::Disconnected { .. })).await;
+    let gone = wait_for(&mut events, |e| {
+        matches!(e, SocketEvent::Disconnected { .. })
+    })
+    .await;
     assert!(format!("{gone:?}").contains("heartbeat"), "{gone:?}");
-    wait_for(&mut events, |e| matches!(e, SocketEvent::Reconnecting { .. })).await;
+    wait_for(&mut events, |e| {
+        matches!(e, SocketEvent::Reconnecting { .. })
+    })
+    .await;
     emu.faults().clear();
     wait_for(&mut events, |e| matches!(e, SocketEvent::Connected)).await;
     let session = client.new_session(None).await.unwrap();
@@ -283,8 +324,14 @@ async fn closed_event_comes_once_and_last() {
         seen.push(e);
     }
     assert_eq!(seen.last(), Some(&SocketEvent::Closed));
-    assert_eq!(seen.iter().filter(|e| **e == SocketEvent::Closed).count(), 1);
-    assert_eq!(session.send_text("hi").await.unwrap_err().kind(), ErrorKind::Closed);
+    assert_eq!(
+        seen.iter().filter(|e| **e == SocketEvent::Closed).count(),
+        1
+    );
+    assert_eq!(
+        session.send_text("hi").await.unwrap_err().kind(),
+        ErrorKind::Closed
+    );
     assert!(session.recv().await.is_none());
     // Subscribing after the close still gets exactly the Closed event.
     let mut late = client.events();

@@ -13,7 +13,10 @@ use serde_json::json;
 const GUARD: Duration = Duration::from_secs(10);
 
 async fn emulator() -> RunningEmulator {
-    Emulator::new(EmulatorOptions::default()).start().await.unwrap()
+    Emulator::new(EmulatorOptions::default())
+        .start()
+        .await
+        .unwrap()
 }
 
 fn topic(emu: &RunningEmulator) -> String {
@@ -27,21 +30,41 @@ fn join_params(emu: &RunningEmulator) -> serde_json::Value {
 #[test]
 fn endpoint_mapping() {
     let cases = [
-        ("http://127.0.0.1:4000", "ws://127.0.0.1:4000/socket/websocket?vsn=2.0.0"),
-        ("https://aida.example/", "wss://aida.example/socket/websocket?vsn=2.0.0"),
-        ("wss://aida.example/socket", "wss://aida.example/socket/websocket?vsn=2.0.0"),
+        (
+            "http://127.0.0.1:4000",
+            "ws://127.0.0.1:4000/socket/websocket?vsn=2.0.0",
+        ),
+        (
+            "https://aida.example/",
+            "wss://aida.example/socket/websocket?vsn=2.0.0",
+        ),
+        (
+            "wss://aida.example/socket",
+            "wss://aida.example/socket/websocket?vsn=2.0.0",
+        ),
         (
             "ws://h/socket/websocket?vsn=1.0.0&x=1",
             "ws://h/socket/websocket?x=1&vsn=2.0.0",
         ),
     ];
     for (input, want) in cases {
-        assert_eq!(PhoenixOptions::new(input).endpoint().unwrap().as_str(), want);
+        assert_eq!(
+            PhoenixOptions::new(input).endpoint().unwrap().as_str(),
+            want
+        );
     }
     assert!(PhoenixOptions::new("ftp://x").endpoint().is_err());
     let mut with_token = PhoenixOptions::new("http://h");
-    with_token.params.push(("token".into(), "tk-secret-1".into()));
-    assert!(with_token.endpoint().unwrap().as_str().contains("token=tk-secret-1"));
+    with_token
+        .params
+        .push(("token".into(), "tk-secret-1".into()));
+    assert!(
+        with_token
+            .endpoint()
+            .unwrap()
+            .as_str()
+            .contains("token=tk-secret-1")
+    );
     assert!(!format!("{with_token:?}").contains("tk-secret-1"));
 }
 
@@ -50,7 +73,12 @@ fn phoenix_js_default_schedules() {
     let s = SocketSettings::default();
     let ms = |d: Duration| d.as_millis() as u64;
     let reconnect: Vec<u64> = (0..12).map(|n| ms(s.reconnect_delay(n))).collect();
-    assert_eq!(reconnect, [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000, 5000]);
+    assert_eq!(
+        reconnect,
+        [
+            10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000, 5000
+        ]
+    );
     let rejoin: Vec<u64> = (0..6).map(|n| ms(s.rejoin_delay(n))).collect();
     assert_eq!(rejoin, [1000, 2000, 5000, 10_000, 10_000, 10_000]);
     assert_eq!(schedule_delay(&[], 3), Duration::from_secs(1));
@@ -73,7 +101,9 @@ async fn connect_failure_is_a_connection_error() {
 #[tokio::test]
 async fn join_errors_and_pushes_before_join() {
     let emu = emulator().await;
-    let socket = PhoenixSocket::connect(PhoenixOptions::new(emu.base_url())).await.unwrap();
+    let socket = PhoenixSocket::connect(PhoenixOptions::new(emu.base_url()))
+        .await
+        .unwrap();
     let other = socket.channel("room:lobby", json!({}));
     let err = other.join().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
@@ -86,9 +116,15 @@ async fn join_errors_and_pushes_before_join() {
     assert_eq!(err.kind(), ErrorKind::Closed);
 
     let channel = socket.channel(topic(&emu), join_params(&emu));
-    assert_eq!(channel.push("x", json!({})).await.unwrap_err().kind(), ErrorKind::Closed);
+    assert_eq!(
+        channel.push("x", json!({})).await.unwrap_err().kind(),
+        ErrorKind::Closed
+    );
     channel.join().await.unwrap();
-    assert_eq!(channel.join().await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        channel.join().await.unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     let err = channel.push("no_such_event", json!({})).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
     let mut events = channel.subscribe(Default::default());
@@ -114,7 +150,10 @@ async fn pushes_buffer_while_disconnected_then_queue_full_and_timeout() {
     let _ = channel.push("new_session", json!({})).await;
     emu.faults().clear();
     loop {
-        let e = tokio::time::timeout(GUARD, socket_events.recv()).await.unwrap().unwrap();
+        let e = tokio::time::timeout(GUARD, socket_events.recv())
+            .await
+            .unwrap()
+            .unwrap();
         if let SocketEvent::Reconnecting { attempt, delay } = e {
             assert_eq!((attempt, delay), (1, Duration::from_secs(3600)));
             break;
@@ -127,27 +166,20 @@ async fn pushes_buffer_while_disconnected_then_queue_full_and_timeout() {
     ));
 
     let short = Duration::from_millis(20);
-    let a = tokio::spawn({
-        let c = channel.clone();
-        async move { c.push("new_session", json!({})).await }
-    });
-    let timed = channel.push_with_timeout("new_session", json!({}), short).await;
+    let timed = channel
+        .push_with_timeout("new_session", json!({}), short)
+        .await;
     assert_eq!(timed.unwrap_err().kind(), ErrorKind::Timeout);
-    let b = tokio::spawn({
-        let c = channel.clone();
-        async move { c.push("new_session", json!({})).await }
-    });
-    // Wait until both long pushes are buffered: a third one overflows.
-    let overflow = loop {
-        let r = channel
-            .push_with_timeout("new_session", json!({}), short)
-            .await
-            .unwrap_err();
-        if r.kind() == ErrorKind::QueueFull {
-            break r;
-        }
-        tokio::task::yield_now().await;
+    let spawn_push = |c: flowai_core::phoenix::Channel| {
+        tokio::spawn(async move { c.push("new_session", json!({})).await })
     };
+    let a = spawn_push(channel.clone());
+    let b = spawn_push(channel.clone());
+    // On this single-threaded runtime, yielding lets both tasks queue their pushes first.
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    let overflow = channel.push("new_session", json!({})).await.unwrap_err();
     assert_eq!(overflow.kind(), ErrorKind::QueueFull);
     socket.close().await;
     assert_eq!(a.await.unwrap().unwrap_err().kind(), ErrorKind::Closed);

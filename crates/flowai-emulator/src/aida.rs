@@ -512,11 +512,7 @@ async fn upload(
 
 async fn download(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.aida.image(&id) {
-        Some(image) => (
-            [(header::CONTENT_TYPE, image.content_type)],
-            image.bytes,
-        )
-            .into_response(),
+        Some(image) => ([(header::CONTENT_TYPE, image.content_type)], image.bytes).into_response(),
         None => error_response(StatusCode::NOT_FOUND, "unknown image"),
     }
 }

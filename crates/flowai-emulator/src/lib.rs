@@ -211,6 +211,13 @@ impl Emulator {
                 let _ = stop_rx.wait_for(|stop| *stop).await;
             };
             let service = app.into_make_service_with_connect_info::<SocketAddr>();
+            // Without TCP_NODELAY, Nagle holds the second of two small writes (a websocket
+            // `message.delivered` followed by its reply) until the peer's delayed ACK:
+            // a 40 ms stall on loopback.
+            use axum::serve::ListenerExt as _;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(err) = axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown)
                 .await

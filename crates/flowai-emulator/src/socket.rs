@@ -205,8 +205,13 @@ async fn socket_info(
     {
         let mut tokens = lock(&socket.tokens);
         let ttl = socket.endpoint_ttl;
-        tokens
-            .retain(|_, t| t.created.elapsed() < ttl.saturating_mul(2).max(Duration::from_secs(1)));
+        // Sweep once every 1024 endpoints, not on every call: a sweep per call made
+        // connecting N sessions cost O(N²) under this lock (seconds for 10,000 sessions).
+        if tokens.len() % 1024 == 0 {
+            let now = Instant::now();
+            let keep = ttl.saturating_mul(2).max(Duration::from_secs(1));
+            tokens.retain(|_, t| now.saturating_duration_since(t.created) < keep);
+        }
         tokens.insert(
             token.clone(),
             Token {

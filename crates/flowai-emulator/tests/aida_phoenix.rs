@@ -15,7 +15,10 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const GUARD: Duration = Duration::from_secs(10);
 
 async fn emulator() -> RunningEmulator {
-    Emulator::new(EmulatorOptions::default()).start().await.unwrap()
+    Emulator::new(EmulatorOptions::default())
+        .start()
+        .await
+        .unwrap()
 }
 
 async fn open(emu: &RunningEmulator) -> Ws {
@@ -29,7 +32,11 @@ async fn send(ws: &mut Ws, frame: Value) {
 
 async fn recv(ws: &mut Ws) -> Value {
     loop {
-        let msg = tokio::time::timeout(GUARD, ws.next()).await.unwrap().unwrap().unwrap();
+        let msg = tokio::time::timeout(GUARD, ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         if let Message::Text(text) = msg {
             return serde_json::from_str(text.as_str()).unwrap();
         }
@@ -42,9 +49,16 @@ fn bot_topic(emu: &RunningEmulator) -> String {
 
 async fn join(ws: &mut Ws, emu: &RunningEmulator, join_ref: &str) {
     let token = emu.credentials().aida_token.clone();
-    send(ws, json!([join_ref, join_ref, bot_topic(emu), "phx_join", {"access_token": token}])).await;
+    send(
+        ws,
+        json!([join_ref, join_ref, bot_topic(emu), "phx_join", {"access_token": token}]),
+    )
+    .await;
     let reply = recv(ws).await;
-    assert_eq!(reply, json!([join_ref, join_ref, bot_topic(emu), "phx_reply", {"status": "ok", "response": {}}]));
+    assert_eq!(
+        reply,
+        json!([join_ref, join_ref, bot_topic(emu), "phx_reply", {"status": "ok", "response": {}}])
+    );
 }
 
 #[tokio::test]
@@ -59,8 +73,15 @@ async fn heartbeat_join_and_unauthorized() {
     let emu = emulator().await;
     let mut ws = open(&emu).await;
     send(&mut ws, json!([null, "1", "phoenix", "heartbeat", {}])).await;
-    assert_eq!(recv(&mut ws).await, json!([null, "1", "phoenix", "phx_reply", {"status": "ok", "response": {}}]));
-    send(&mut ws, json!(["2", "2", bot_topic(&emu), "phx_join", {"access_token": "bad"}])).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        json!([null, "1", "phoenix", "phx_reply", {"status": "ok", "response": {}}])
+    );
+    send(
+        &mut ws,
+        json!(["2", "2", bot_topic(&emu), "phx_join", {"access_token": "bad"}]),
+    )
+    .await;
     assert_eq!(
         recv(&mut ws).await,
         json!(["2", "2", bot_topic(&emu), "phx_reply", {"status": "error", "response": {"reason": "unauthorized"}}])
@@ -84,8 +105,15 @@ async fn unjoined_topic_stale_join_ref_and_duplicate_join() {
     join(&mut ws, &emu, "2").await;
     // A second join closes the first under its join_ref.
     let token = emu.credentials().aida_token.clone();
-    send(&mut ws, json!(["3", "3", topic, "phx_join", {"access_token": token}])).await;
-    assert_eq!(recv(&mut ws).await, json!(["2", "2", topic, "phx_close", {}]));
+    send(
+        &mut ws,
+        json!(["3", "3", topic, "phx_join", {"access_token": token}]),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await,
+        json!(["2", "2", topic, "phx_close", {}])
+    );
     assert_eq!(recv(&mut ws).await[4]["status"], "ok");
     // A push under the old join_ref is dropped: the heartbeat's reply comes first.
     send(&mut ws, json!(["2", "4", topic, "new_session", {}])).await;
@@ -93,13 +121,30 @@ async fn unjoined_topic_stale_join_ref_and_duplicate_join() {
     assert_eq!(recv(&mut ws).await[1], "5");
     // Malformed frames are ignored, the connection lives on.
     ws.send(Message::text("not a frame")).await.unwrap();
-    send(&mut ws, json!(["3", "6", topic, "new_session", {"data": {"a": 1}}])).await;
+    send(
+        &mut ws,
+        json!(["3", "6", topic, "new_session", {"data": {"a": 1}}]),
+    )
+    .await;
     let reply = recv(&mut ws).await;
     assert_eq!(reply[1], "6");
-    let session = reply[4]["response"]["session"].as_str().unwrap().to_string();
-    assert_eq!(emu.state().aida.session_data(&session).unwrap(), json!({"a": 1}));
-    send(&mut ws, json!(["3", "7", topic, "utb_msg", {"session": "nope", "text": "hi"}])).await;
-    assert_eq!(recv(&mut ws).await[4]["response"]["reason"], "unknown session");
+    let session = reply[4]["response"]["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        emu.state().aida.session_data(&session).unwrap(),
+        json!({"a": 1})
+    );
+    send(
+        &mut ws,
+        json!(["3", "7", topic, "utb_msg", {"session": "nope", "text": "hi"}]),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await[4]["response"]["reason"],
+        "unknown session"
+    );
 }
 
 #[tokio::test]
@@ -111,8 +156,15 @@ async fn bot_replies_go_to_every_joined_connection() {
     join(&mut a, &emu, "1").await;
     join(&mut b, &emu, "7").await;
     send(&mut a, json!(["1", "2", topic, "new_session", {}])).await;
-    let session = recv(&mut a).await[4]["response"]["session"].as_str().unwrap().to_string();
-    send(&mut a, json!(["1", "3", topic, "utb_msg", {"session": session, "text": "hi"}])).await;
+    let session = recv(&mut a).await[4]["response"]["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    send(
+        &mut a,
+        json!(["1", "3", topic, "utb_msg", {"session": session, "text": "hi"}]),
+    )
+    .await;
     assert_eq!(recv(&mut a).await[4]["status"], "ok");
     let on_a = recv(&mut a).await;
     let on_b = recv(&mut b).await;
@@ -129,8 +181,15 @@ async fn image_store_round_trip() {
     let emu = emulator().await;
     let mut ws = open(&emu).await;
     join(&mut ws, &emu, "1").await;
-    send(&mut ws, json!(["1", "2", bot_topic(&emu), "new_session", {}])).await;
-    let session = recv(&mut ws).await[4]["response"]["session"].as_str().unwrap().to_string();
+    send(
+        &mut ws,
+        json!(["1", "2", bot_topic(&emu), "new_session", {}]),
+    )
+    .await;
+    let session = recv(&mut ws).await[4]["response"]["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let http = reqwest::Client::new();
     let bot = emu.credentials().aida_bot.clone();
     let part = reqwest::multipart::Part::bytes(vec![0u8, 255, 7, 42])

@@ -280,7 +280,8 @@ impl AidaClient {
             .get("session")
             .and_then(Value::as_str)
             .ok_or_else(|| Error::protocol("new_session answered without a session id"))?;
-        let events = events.ok_or_else(|| Error::internal("no subscription for the new session"))?;
+        let events =
+            events.ok_or_else(|| Error::internal("no subscription for the new session"))?;
         Ok(AidaSession {
             id: id.to_string(),
             client: self.clone(),
@@ -432,7 +433,9 @@ impl AidaSession {
         content_type: &str,
     ) -> Result<String> {
         self.check()?;
-        let id = self.upload_image(image.into(), filename, content_type).await?;
+        let id = self
+            .upload_image(image.into(), filename, content_type)
+            .await?;
         self.client
             .channel
             .push("utb_img", json!({ "session": self.id, "image": id }))

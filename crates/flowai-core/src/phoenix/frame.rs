@@ -193,7 +193,13 @@ mod tests {
             json!({"session": "s", "text": "hi"}),
         );
         assert_eq!(Frame::parse(&f.to_json()).unwrap(), f);
-        let hb = Frame::new(None, Some("3".into()), TOPIC_PHOENIX, EVENT_HEARTBEAT, json!({}));
+        let hb = Frame::new(
+            None,
+            Some("3".into()),
+            TOPIC_PHOENIX,
+            EVENT_HEARTBEAT,
+            json!({}),
+        );
         assert_eq!(hb.to_json(), r#"[null,"3","phoenix","heartbeat",{}]"#);
     }
 
@@ -218,8 +224,10 @@ mod tests {
 
     #[test]
     fn numeric_refs_and_replies() {
-        let f = Frame::parse(r#"[5,6,"t","phx_reply",{"status":"error","response":{"reason":"unauthorized"}}]"#)
-            .unwrap();
+        let f = Frame::parse(
+            r#"[5,6,"t","phx_reply",{"status":"error","response":{"reason":"unauthorized"}}]"#,
+        )
+        .unwrap();
         assert_eq!(f.join_ref.as_deref(), Some("5"));
         let r = f.reply().unwrap();
         assert!(!r.is_ok());

@@ -30,7 +30,8 @@ pub use frame::{
 };
 
 /// phoenix.js's reconnect delays in milliseconds; the last one repeats.
-pub const DEFAULT_RECONNECT_AFTER_MS: [u64; 10] = [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000];
+pub const DEFAULT_RECONNECT_AFTER_MS: [u64; 10] =
+    [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000];
 
 /// phoenix.js's rejoin delays in milliseconds; the last one repeats.
 pub const DEFAULT_REJOIN_AFTER_MS: [u64; 4] = [1000, 2000, 5000, 10_000];
@@ -330,7 +331,10 @@ impl Shared {
             return;
         };
         subs.retain(|sub| {
-            if let ChannelEvent::Message { event: name, payload } = event
+            if let ChannelEvent::Message {
+                event: name,
+                payload,
+            } = event
                 && !sub.filter.matches(name, payload)
             {
                 return !sub.tx.is_closed();
@@ -342,7 +346,11 @@ impl Shared {
         }
     }
 
-    pub(crate) fn add_channel_subscriber(&self, topic: &str, filter: MessageFilter) -> ChannelEvents {
+    pub(crate) fn add_channel_subscriber(
+        &self,
+        topic: &str,
+        filter: MessageFilter,
+    ) -> ChannelEvents {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut reg = self.registry();
         if reg.closed {
@@ -477,7 +485,10 @@ impl PhoenixSocket {
         }
     }
 
-    async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command) -> Result<T> {
+    async fn request<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command,
+    ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(make(reply))
@@ -591,7 +602,9 @@ impl Channel {
 
     /// A stream of this channel's messages that pass `filter`, plus its lifecycle events.
     pub fn subscribe(&self, filter: MessageFilter) -> ChannelEvents {
-        self.socket.shared.add_channel_subscriber(&self.topic, filter)
+        self.socket
+            .shared
+            .add_channel_subscriber(&self.topic, filter)
     }
 
     /// A stream of the messages of one event (plus lifecycle events).

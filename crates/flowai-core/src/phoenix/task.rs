@@ -20,7 +20,9 @@ use super::frame::{
     EVENT_CLOSE, EVENT_ERROR, EVENT_HEARTBEAT, EVENT_JOIN, EVENT_LEAVE, Frame, Reply,
     TOPIC_PHOENIX, quote,
 };
-use super::{ChannelEvent, ChannelEvents, Command, ReplyFilter, Shared, SocketEvent, SocketSettings};
+use super::{
+    ChannelEvent, ChannelEvents, Command, ReplyFilter, Shared, SocketEvent, SocketSettings,
+};
 use crate::error::{Error, ErrorKind, Result};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -148,7 +150,7 @@ struct Task {
 enum Wake {
     Command(Option<Command>),
     Inbound(Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>),
-    Opened(Result<Ws>),
+    Opened(Result<Box<Ws>>),
     Timer,
 }
 
@@ -183,7 +185,7 @@ impl Task {
             let wake = tokio::select! {
                 cmd = self.commands.recv() => Wake::Command(cmd),
                 msg = next_inbound(&mut self.conn) => Wake::Inbound(msg),
-                res = opened(&mut self.connecting) => Wake::Opened(res),
+                res = opened(&mut self.connecting) => Wake::Opened(res.map(Box::new)),
                 () = sleep_until(deadline) => Wake::Timer,
             };
             match wake {
@@ -198,7 +200,7 @@ impl Task {
                     self.connecting = None;
                     match res {
                         Ok(ws) => {
-                            self.conn = Some(ws);
+                            self.conn = Some(*ws);
                             self.shared.emit(SocketEvent::Connected);
                             self.on_open();
                             self.rejoin_all().await;
@@ -297,7 +299,10 @@ impl Task {
                 timeout,
                 on_ok,
                 reply,
-            } => self.push(topic, event, payload, timeout, on_ok, reply).await,
+            } => {
+                self.push(topic, event, payload, timeout, on_ok, reply)
+                    .await
+            }
             Command::Leave { topic, reply } => {
                 if let Some(chan) = self.channels.get(&topic) {
                     let join_ref = chan.join_ref;
@@ -402,8 +407,14 @@ impl Task {
         let params = chan.params.clone();
         self.join_refs.insert(r, topic.to_string());
         let id = r.to_string();
-        self.send(Frame::new(Some(id.clone()), Some(id), topic, EVENT_JOIN, params))
-            .await;
+        self.send(Frame::new(
+            Some(id.clone()),
+            Some(id),
+            topic,
+            EVENT_JOIN,
+            params,
+        ))
+        .await;
     }
 
     async fn rejoin_all(&mut self) {
@@ -425,7 +436,9 @@ impl Task {
         let text = match msg {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                self.invalid(Error::protocol("binary frames are not part of the JSON protocol"));
+                self.invalid(Error::protocol(
+                    "binary frames are not part of the JSON protocol",
+                ));
                 return;
             }
             Message::Close(_) => {
@@ -468,9 +481,11 @@ impl Task {
         }
         match frame.event.as_str() {
             EVENT_CLOSE => {
-                self.close_channel(&frame.topic, Some(Error::closed("the server closed the channel")), || {
-                    Error::closed("the server closed the channel")
-                });
+                self.close_channel(
+                    &frame.topic,
+                    Some(Error::closed("the server closed the channel")),
+                    || Error::closed("the server closed the channel"),
+                );
             }
             EVENT_ERROR => self.channel_errored(&frame.topic, "the channel crashed on the server"),
             _ => {

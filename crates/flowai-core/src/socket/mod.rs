@@ -354,7 +354,7 @@ impl Session {
         let (tx, rx) = oneshot::channel();
         let command = Command::Send {
             trace_id,
-            message,
+            message: Box::new(message),
             reply: tx,
         };
         let deadline = tokio::time::Instant::now() + self.inner.send_timeout;

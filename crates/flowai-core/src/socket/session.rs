@@ -30,12 +30,13 @@ const RECENT: usize = 4096;
 const MAX_MESSAGE: usize = 1 << 20;
 
 /// What a [`super::Session`] handle asks of the task.
-// Send is by far the most frequent command: boxing it would add an allocation per send.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
     Send {
         trace_id: u64,
-        message: OutgoingMessage,
+        // Boxed: an OutgoingMessage is ~700 bytes and a tokio channel allocates 32 slots
+        // up front, so an unboxed Send cost every idle session ~23 KiB of queue; one small
+        // allocation per send is cheap next to encoding the frame.
+        message: Box<OutgoingMessage>,
         reply: oneshot::Sender<Result<Delivered>>,
     },
     Frame {
@@ -49,7 +50,7 @@ pub(crate) enum Command {
 
 struct Pending {
     seq: u64,
-    message: OutgoingMessage,
+    message: Box<OutgoingMessage>,
     reply: oneshot::Sender<Result<Delivered>>,
 }
 
@@ -199,7 +200,10 @@ impl Task {
         let mut attempt: u32 = 0;
         let error = loop {
             let connector = self.connector.clone();
-            let opened = match self.offline(async move { connector.open().await }).await {
+            // Boxed: the HTTP + websocket connect future is ~23 KiB, and inline it would
+            // make every session's task that big for its whole life, idle or not.
+            let open = Box::pin(async move { connector.open().await });
+            let opened = match self.offline(open).await {
                 Some(opened) => opened,
                 None => break None,
             };
@@ -284,7 +288,7 @@ impl Task {
     fn enqueue(
         &mut self,
         trace_id: u64,
-        message: OutgoingMessage,
+        message: Box<OutgoingMessage>,
         reply: oneshot::Sender<Result<Delivered>>,
     ) -> bool {
         if self.pending.contains_key(&trace_id) {
