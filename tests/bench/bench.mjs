@@ -1,6 +1,8 @@
 // Node binding benchmark against the emulator: event delivery to a JS listener and acked
 // messages per second for one session. `node tests/bench/bench.mjs [--json] [--seconds N]`.
-// Uses FLOWAI_API_URL / FLOWAI_CLIENT_ID when set, else starts target/debug/flowai emulator.
+// Uses FLOWAI_API_URL / FLOWAI_CLIENT_ID when set, else starts target/debug/flowai emulator
+// (FLOWAI_BIN picks another build). The baseline is a raw `ws` client in the same process,
+// measured when the `ws` package of tests/peer is installed.
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -105,22 +107,89 @@ async function pipelined(env, window) {
   return { window, acked_msgs_per_s: acked / elapsed, events_per_s: events / elapsed }
 }
 
+function loadWs() {
+  try {
+    return createRequire(path.join(root, 'tests', 'peer', 'package.json'))('ws')
+  } catch {
+    return null
+  }
+}
+
+// Baseline: socket.info + a raw websocket, message.send / message.delivered by hand.
+async function rawBaseline(env, WebSocket, window) {
+  const info = await fetch(
+    `${env.FLOWAI_API_URL}/socket.info?clientId=${encodeURIComponent(env.FLOWAI_CLIENT_ID)}&sessionId=bench${process.pid}${window}`,
+  ).then((r) => r.json())
+  const ws = new WebSocket(info.payload.endpoint)
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve)
+    ws.once('error', reject)
+  })
+  const pending = new Map()
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString())
+    if (frame.type === 'message.delivered') {
+      const done = pending.get(frame.payload.traceId)
+      if (done) {
+        pending.delete(frame.payload.traceId)
+        done()
+      }
+    }
+  })
+  const threadId = `bench-raw-${process.pid}-${window}`
+  let traceId = 1
+  const sendOne = () =>
+    new Promise((resolve) => {
+      const id = traceId++
+      pending.set(id, resolve)
+      ws.send(JSON.stringify({ type: 'message.send', payload: { threadId, traceId: id, speech: 'ping' } }))
+    })
+  const latencies = []
+  let acked = 0
+  const end = Date.now() + seconds * 1000
+  const worker = async () => {
+    while (Date.now() < end) {
+      const start = process.hrtime.bigint()
+      await sendOne()
+      latencies.push(Number(process.hrtime.bigint() - start) / 1e3)
+      acked += 1
+    }
+  }
+  const started = process.hrtime.bigint()
+  await Promise.all(Array.from({ length: window }, worker))
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9
+  ws.close()
+  latencies.sort((a, b) => a - b)
+  return { window, acked_msgs_per_s: acked / elapsed, p50_round_trip_us: percentile(latencies, 50) }
+}
+
 const { env, stop } = await emulatorEnv()
 try {
   const one = await oneInFlight(env)
   const window64 = await pipelined(env, 64)
+  const WebSocket = loadWs()
+  const baseline = WebSocket
+    ? { one_in_flight: await rawBaseline(env, WebSocket, 1), pipelined: await rawBaseline(env, WebSocket, 64) }
+    : null
   const result = {
     binding: 'node',
     node: process.version,
     seconds,
     one_in_flight: one,
     pipelined: window64,
+    baseline_raw_ws: baseline,
+    ratio_one_in_flight: baseline ? one.acked_msgs_per_s / baseline.one_in_flight.acked_msgs_per_s : null,
+    ratio_pipelined: baseline ? window64.acked_msgs_per_s / baseline.pipelined.acked_msgs_per_s : null,
   }
   if (json) {
     console.log(JSON.stringify(result))
   } else {
     console.log(`one in flight: ${one.acked_msgs_per_s.toFixed(0)} acked msg/s, p50 ${one.p50_round_trip_us.toFixed(0)} us, p99 ${one.p99_round_trip_us.toFixed(0)} us, send->listener p50 ${one.p50_send_to_listener_us?.toFixed(0)} us`)
     console.log(`window 64: ${window64.acked_msgs_per_s.toFixed(0)} acked msg/s, ${window64.events_per_s.toFixed(0)} events/s to the listener`)
+    if (baseline) {
+      console.log(`raw ws baseline: one in flight ${baseline.one_in_flight.acked_msgs_per_s.toFixed(0)} msg/s (p50 ${baseline.one_in_flight.p50_round_trip_us.toFixed(0)} us), window 64 ${baseline.pipelined.acked_msgs_per_s.toFixed(0)} msg/s`)
+      console.log(`ratios: one in flight ${result.ratio_one_in_flight.toFixed(2)}, window 64 ${result.ratio_pipelined.toFixed(2)}`)
+    }
   }
 } finally {
   stop()

@@ -601,6 +601,18 @@ static void test_session(void) {
     flowai_string_free(thread_id);
     collector_destroy(&c);
 
+    /* Freed without close: the session still ends, with CLOSED and free_user_data. */
+    Collector e;
+    collector_init(&e);
+    session = NULL;
+    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_tagged, new_tag(&e), free_tag, &session),
+                 FLOWAI_OK);
+    flowai_session_free(session);
+    int from_e = 0;
+    CHECK(wait_event(&e, FLOWAI_EVENT_CLOSED, NULL, &from_e) >= 0);
+    CHECK(wait_freed(&e) == 1);
+    collector_destroy(&e);
+
     /* A refused client id is FLOWAI_AUTH, and user_data is freed even so. */
     Collector d;
     collector_init(&d);
@@ -677,6 +689,18 @@ static void test_aida(void) {
     flowai_aida_session_free(session);
     flowai_string_free(id);
     collector_destroy(&c);
+
+    /* A session freed without delete gets CLOSED and its user data freed. */
+    Collector e;
+    collector_init(&e);
+    session = NULL;
+    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, new_tag(&e), free_tag, &session),
+                 FLOWAI_OK);
+    flowai_aida_session_free(session);
+    int from_e = 0;
+    CHECK(wait_event(&e, FLOWAI_EVENT_CLOSED, NULL, &from_e) >= 0);
+    CHECK(wait_freed(&e) == 1);
+    collector_destroy(&e);
 
     /* A session still open when its client closes gets CLOSED and is freed. */
     Collector d;

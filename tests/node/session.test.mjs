@@ -2,6 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 import { flowai, here, uniqueThread, waitFor, replyTexts, rejectsWithCode } from './support.mjs'
@@ -101,6 +103,25 @@ test('typing, noticed and history', async () => {
   }
 })
 
+test('uploads a file to the thread with progress', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowai-node-'))
+  const file = path.join(dir, 'notes.txt')
+  fs.writeFileSync(file, 'x'.repeat(200 * 1024))
+  const session = await Session.connect({ threadId: uniqueThread('upload') })
+  try {
+    const seen = []
+    const answer = await session.upload(file, (sent, total) => seen.push([sent, total]))
+    assert.ok(answer)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.deepEqual(seen.at(-1), [200 * 1024, 200 * 1024])
+    await assert.rejects(session.upload(42), TypeError)
+    await assert.rejects(session.upload(path.join(dir, 'missing.txt')), flowai.FlowAIError)
+  } finally {
+    await session.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('errors: FLOWAI_CLOSED after close, TypeError, FLOWAI_INVALID_ARGUMENT, FLOWAI_AUTH', async () => {
   const session = await Session.connect({ threadId: uniqueThread('err') })
   await rejectsWithCode(assert, session.sendText('x'.repeat(256)), 'FLOWAI_INVALID_ARGUMENT')
@@ -120,15 +141,15 @@ test('errors: FLOWAI_CLOSED after close, TypeError, FLOWAI_INVALID_ARGUMENT, FLO
   await rejectsWithCode(assert, new Session({ clientId: '' }).ready(), 'FLOWAI_INVALID_ARGUMENT')
 })
 
-function runChild(script, timeoutMs) {
+function runChild(script, arg, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, script)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [path.join(here, script), arg], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`${script} did not exit by itself within ${timeoutMs} ms:\n${out}`))
+      reject(new Error(`${script} ${arg} did not exit by itself within ${timeoutMs} ms:\n${out}`))
     }, timeoutMs)
     child.on('exit', (code) => {
       clearTimeout(timer)
@@ -137,12 +158,14 @@ function runChild(script, timeoutMs) {
   })
 }
 
-test('an open session keeps the process alive and close() lets it exit', async () => {
-  const { code, out } = await runChild('child_session.cjs', 8000)
-  assert.equal(code, 0, out)
-  assert.match(out, /closed-last/)
-  assert.match(out, /still-alive/)
-})
+for (const kind of ['session', 'aida', 'receiver']) {
+  test(`an open ${kind} keeps the process alive and close() lets it exit`, async () => {
+    const { code, out } = await runChild('child_session.cjs', kind, 8000)
+    assert.equal(code, 0, out)
+    assert.match(out, /still-alive/)
+    assert.match(out, /closed-last/)
+  })
+}
 
 test('the error kinds are FlowAIError instances', () => {
   const err = new FlowAIError('FLOWAI_TIMEOUT', 'late')

@@ -30,6 +30,8 @@ pub struct AidaClientOptions {
     pub push_timeout_ms: Option<u32>,
     /// Heartbeat interval in ms (default 30000).
     pub heartbeat_interval_ms: Option<u32>,
+    /// Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT).
+    pub ca_cert: Option<String>,
 }
 
 impl std::fmt::Debug for AidaClientOptions {
@@ -47,6 +49,7 @@ impl AidaClientOptions {
             aida_url: self.url,
             aida_bot: self.bot,
             aida_token: self.token,
+            ca_cert: self.ca_cert,
             ..Default::default()
         }
         .into_config()?;

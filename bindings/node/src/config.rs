@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use flowai_core::tls::CaCert;
 use flowai_core::{Config, Error, Secret};
 use napi_derive::napi;
 
@@ -26,6 +27,8 @@ pub struct ClientOptions {
     pub aida_token: Option<String>,
     /// Deadline of one HTTP request in milliseconds (default 30000).
     pub request_timeout_ms: Option<u32>,
+    /// Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT).
+    pub ca_cert: Option<String>,
 }
 
 impl fmt::Debug for ClientOptions {
@@ -40,6 +43,7 @@ impl fmt::Debug for ClientOptions {
             .field("aida_bot", &self.aida_bot)
             .field("aida_token", &set(&self.aida_token))
             .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("ca_cert", &self.ca_cert)
             .finish()
     }
 }
@@ -68,6 +72,9 @@ impl ClientOptions {
         }
         if let Some(token) = self.aida_token {
             config.aida_token = Some(Secret::new(token));
+        }
+        if let Some(path) = self.ca_cert {
+            config = config.with_ca_cert(CaCert::file(path.trim()));
         }
         if let Some(ms) = self.request_timeout_ms {
             if ms == 0 {

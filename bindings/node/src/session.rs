@@ -53,6 +53,8 @@ pub struct SessionOptions {
     pub backoff_base_ms: Option<u32>,
     /// Largest reconnect delay ceiling in ms (default 30000).
     pub backoff_cap_ms: Option<u32>,
+    /// Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT).
+    pub ca_cert: Option<String>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -73,6 +75,7 @@ impl SessionOptions {
         let config = ClientOptions {
             api_url: self.api_url,
             client_id: self.client_id,
+            ca_cert: self.ca_cert,
             ..Default::default()
         }
         .into_config()?;

@@ -4,7 +4,9 @@
 #![allow(clippy::too_many_arguments)]
 
 mod aida;
+mod bench;
 mod bridge;
+mod dispatch;
 mod management;
 mod messaging;
 mod session;
@@ -22,5 +24,9 @@ fn _flowai(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aida::AidaSession>()?;
     m.add_function(wrap_pyfunction!(webhook::verify_and_parse, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Private: benchmark hooks, and whether this is an unoptimised build (bench.py warns).
+    m.add_function(wrap_pyfunction!(bench::_bench_events, m)?)?;
+    m.add_function(wrap_pyfunction!(bench::_bench_pipelined, m)?)?;
+    m.add("_debug_build", cfg!(debug_assertions))?;
     Ok(())
 }

@@ -4,21 +4,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use flowai_core::models::Originator;
-use flowai_core::socket::{self as core, OutgoingMessage, SessionEvent, SessionOptions};
+use flowai_core::socket::{self as core, OutgoingMessage, SessionOptions};
 use flowai_core::{Config, Error};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::bridge::{
-    Callback, Json, Model, awaitable, block_on, from_py, json_of, model, to_pyerr,
-};
+use crate::bridge::{Callback, Json, Model, awaitable, block_on, from_py, json_of, to_pyerr};
+use crate::dispatch::{Handlers, spawn_pump};
 use crate::messaging::{duration, options};
 
-/// Registered callbacks: `(event type or "*", callback)`, cleared after `closed`.
-type Handlers = Arc<Mutex<Vec<(String, Arc<Callback>)>>>;
 
 /// Events kept for iteration when no callback is registered.
 type Queue = Arc<tokio::sync::Mutex<mpsc::Receiver<Value>>>;
@@ -38,91 +35,6 @@ pub struct Session {
     inner: core::Session,
     handlers: Handlers,
     queue: Queue,
-}
-
-fn event_value(event: &SessionEvent) -> Value {
-    let (kind, payload) = match event {
-        SessionEvent::Connected => ("connected".to_string(), json!({})),
-        SessionEvent::Delivered(d) => ("delivered".into(), json_of(d).unwrap_or(Value::Null)),
-        SessionEvent::Reply(r) => ("reply".into(), json_of(r).unwrap_or(Value::Null)),
-        SessionEvent::AgentTyping(v) => ("agent_typing".into(), v.clone()),
-        SessionEvent::Interruption(v) => ("interruption".into(), v.clone()),
-        SessionEvent::Error { message } => ("error".into(), json!({ "message": message })),
-        SessionEvent::Reconnecting { attempt, delay } => (
-            "reconnecting".into(),
-            json!({ "attempt": attempt, "delay": delay.as_secs_f64() }),
-        ),
-        SessionEvent::Disconnected { reason } => {
-            ("disconnected".into(), json!({ "reason": reason }))
-        }
-        SessionEvent::Closed { error } => (
-            "closed".into(),
-            json!({ "error": error.as_ref().map(|e| json!({ "code": e.code(), "message": e.message(), "status": e.status() })) }),
-        ),
-        SessionEvent::Unknown { kind, raw } => {
-            return json!({ "type": kind, "payload": raw.get("payload").cloned().unwrap_or(Value::Null), "frame": raw });
-        }
-        other => (other.name().to_string(), Value::Null),
-    };
-    json!({ "type": kind, "payload": payload })
-}
-
-/// Read the core's events on a thread of their own (so callbacks may block, even on this
-/// session's blocking calls) and hand each to the callbacks or the iteration queue.
-fn spawn_pump(
-    mut events: core::SessionEvents,
-    handlers: Handlers,
-    queue: mpsc::Sender<Value>,
-) -> Result<(), Error> {
-    std::thread::Builder::new()
-        .name("flowai-session".into())
-        .spawn(move || {
-            while let Some(event) = events.blocking_next() {
-                let closed = matches!(event, SessionEvent::Closed { .. });
-                let value = event_value(&event);
-                let kind = value
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let targets: Vec<Arc<Callback>> = {
-                    let list = handlers.lock().unwrap_or_else(|e| e.into_inner());
-                    list.iter()
-                        .filter(|(name, _)| name == "*" || *name == kind)
-                        .map(|(_, cb)| cb.clone())
-                        .collect()
-                };
-                let has_handlers = !handlers
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .is_empty();
-                if !targets.is_empty() {
-                    let _ = Python::try_attach(|py| {
-                        let args = model(py, "Event", &value).and_then(|e| PyTuple::new(py, [e]));
-                        match args {
-                            Ok(args) => {
-                                for cb in &targets {
-                                    cb.deliver(py, args.clone());
-                                }
-                            }
-                            Err(err) => err.write_unraisable(py, None),
-                        }
-                    });
-                }
-                if !has_handlers || closed {
-                    // Waiting here is the backpressure: the core stops reading the socket.
-                    let _ = queue.blocking_send(value);
-                }
-                if closed {
-                    let dropped =
-                        std::mem::take(&mut *handlers.lock().unwrap_or_else(|e| e.into_inner()));
-                    let _ = Python::try_attach(move |_py| drop(dropped));
-                    break;
-                }
-            }
-        })
-        .map(|_| ())
-        .map_err(|e| Error::internal(format!("cannot start the session event thread: {e}")))
 }
 
 struct Connect {

@@ -28,6 +28,9 @@ pub struct Args {
     /// Seconds between progress lines.
     #[arg(long, default_value_t = 10)]
     every: u64,
+    /// Run without faults (a baseline for the memory curve).
+    #[arg(long)]
+    no_faults: bool,
     /// Progress on stderr, and one JSON summary object on stdout.
     #[arg(long)]
     json: bool,
@@ -182,7 +185,12 @@ pub async fn run(args: Args) -> Result<(), String> {
         let stop = stop.clone();
         let counters = counters.clone();
         let seed = args.seed;
-        tokio::spawn(async move { inject_faults(&state.faults, seed, &stop, &counters).await })
+        let enabled = !args.no_faults;
+        tokio::spawn(async move {
+            if enabled {
+                inject_faults(&state.faults, seed, &stop, &counters).await;
+            }
+        })
     };
 
     let started = Instant::now();

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::tls::CaCert;
 
 /// The default base URL of every Flow.ai endpoint.
 pub const DEFAULT_API_URL: &str = "https://api.flow.ai";
@@ -24,6 +25,8 @@ pub mod env {
     pub const AIDA_BOT: &str = "FLOWAI_AIDA_BOT";
     /// Access token for an AIDA bot.
     pub const AIDA_TOKEN: &str = "FLOWAI_AIDA_TOKEN";
+    /// Path of a PEM file with an extra root certificate to trust (corporate proxy, TLS emulator).
+    pub const CA_CERT: &str = "FLOWAI_CA_CERT";
 }
 
 /// Everything a client needs to reach Flow.ai and AIDA.
@@ -48,6 +51,9 @@ pub struct Config {
     pub aida_token: Option<Secret>,
     /// Deadline for one HTTP request (connect + answer); uploads use their own.
     pub request_timeout: Duration,
+    /// An extra root certificate trusted by every HTTPS and WSS connection, besides the
+    /// platform's roots; read when a client is built.
+    pub ca_cert: Option<CaCert>,
 }
 
 impl Default for Config {
@@ -61,6 +67,7 @@ impl Default for Config {
             aida_bot: None,
             aida_token: None,
             request_timeout: Duration::from_secs(30),
+            ca_cert: None,
         }
     }
 }
@@ -89,6 +96,7 @@ impl Config {
         config.aida_url = get(env::AIDA_URL).map(|u| trim_base(&u));
         config.aida_bot = get(env::AIDA_BOT);
         config.aida_token = get(env::AIDA_TOKEN).map(Secret::new);
+        config.ca_cert = get(env::CA_CERT).map(|path| CaCert::file(path.trim()));
         config
     }
 
@@ -113,6 +121,12 @@ impl Config {
     /// Set the socket client id.
     pub fn with_client_id(mut self, id: impl Into<String>) -> Self {
         self.client_id = Some(Secret::new(id));
+        self
+    }
+
+    /// Trust an extra root certificate.
+    pub fn with_ca_cert(mut self, ca: CaCert) -> Self {
+        self.ca_cert = Some(ca);
         self
     }
 

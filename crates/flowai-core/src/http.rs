@@ -22,11 +22,12 @@ const MAX_ERROR_BODY: usize = 16 * 1024;
 /// travels to a host the caller did not name. `request_timeout` bounds connecting and
 /// each read; whole-request deadlines are set per request (uploads have none).
 pub fn build_client(config: &Config) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.request_timeout)
-        .read_timeout(config.request_timeout)
+        .read_timeout(config.request_timeout);
+    crate::tls::add_roots(builder, config.ca_cert.as_ref())?
         .build()
         .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))
 }

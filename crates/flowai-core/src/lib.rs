@@ -19,6 +19,7 @@ pub mod models;
 pub mod phoenix;
 pub mod secret;
 pub mod socket;
+pub mod tls;
 pub mod webhook;
 
 pub use config::Config;

@@ -14,6 +14,7 @@ pub mod faults;
 pub mod management;
 pub mod rest;
 pub mod socket;
+pub mod tls;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use tokio::task::JoinHandle;
 
 pub use engine::Engine;
 pub use faults::Faults;
+pub use tls::TlsOptions;
 
 /// The credentials the emulator accepts, printed by `flowai emulator`.
 #[derive(Clone)]
@@ -94,6 +96,8 @@ pub struct EmulatorOptions {
     pub webhook_retry_window: Duration,
     /// Deadline for one webhook call.
     pub webhook_timeout: Duration,
+    /// Serve HTTPS and WSS with this certificate instead of HTTP and WS.
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for EmulatorOptions {
@@ -107,6 +111,7 @@ impl Default for EmulatorOptions {
             idle_timeout: Duration::from_secs(50),
             webhook_retry_window: Duration::from_secs(4 * 3600),
             webhook_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -159,6 +164,9 @@ pub enum StartError {
     /// The project file could not be read or parsed.
     #[error("cannot load project {path}: {message}")]
     Project { path: PathBuf, message: String },
+    /// The TLS certificate or key could not be used.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
 }
 
 /// The emulator builder.
@@ -193,7 +201,13 @@ impl Emulator {
             port: options.port,
             source,
         })?;
-        let base_url = format!("http://{addr}");
+        let tls_config = match &options.tls {
+            Some(tls) => Some(tls.server_config().map_err(StartError::Tls)?),
+            None => None,
+        };
+        let tls_certificate = options.tls.as_ref().map(|t| t.cert_chain_pem.clone());
+        let scheme = if tls_config.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         let state = AppState(Arc::new(Shared {
             rest: rest::RestState::new(&options),
             webhooks: webhooks::WebhookState::new(&options),
@@ -206,6 +220,17 @@ impl Emulator {
         }));
         let app = router(state.clone());
         let (stop_tx, mut stop_rx) = watch::channel(false);
+        if let Some(config) = tls_config {
+            let server = tokio::spawn(tls::serve(listener, app, config, stop_rx));
+            return Ok(RunningEmulator {
+                addr,
+                base_url,
+                state,
+                stop: stop_tx,
+                server: Some(server),
+                tls_certificate,
+            });
+        }
         let server = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stop_rx.wait_for(|stop| *stop).await;
@@ -231,6 +256,7 @@ impl Emulator {
             state,
             stop: stop_tx,
             server: Some(server),
+            tls_certificate: None,
         })
     }
 }
@@ -255,15 +281,22 @@ pub struct RunningEmulator {
     state: AppState,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
+    tls_certificate: Option<String>,
 }
 
 impl RunningEmulator {
+    /// The PEM of the served certificate chain when TLS is on: what clients must trust
+    /// (`FLOWAI_CA_CERT` names a file holding it).
+    pub fn tls_certificate_pem(&self) -> Option<&str> {
+        self.tls_certificate.as_deref()
+    }
+
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, the value of `FLOWAI_API_URL`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), the value of `FLOWAI_API_URL`.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

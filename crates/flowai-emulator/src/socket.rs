@@ -22,6 +22,8 @@ use crate::{AppState, EmulatorOptions};
 const MAX_MESSAGE: usize = 1 << 20;
 /// Largest upload accepted (the service's media limit) plus room for the form.
 const MAX_UPLOAD: usize = 251 * 1024 * 1024;
+/// Most messages kept per thread (history, unnoticed): a long-running emulator stays bounded.
+const MAX_KEPT: usize = 2000;
 
 #[derive(Debug)]
 struct Token {
@@ -458,6 +460,11 @@ async fn message_send(
         let thread = threads.entry(thread_id.to_string()).or_default();
         thread.history.push(frame.clone());
         thread.unnoticed.push(frame.clone());
+        for kept in [&mut thread.history, &mut thread.unnoticed] {
+            if kept.len() > MAX_KEPT {
+                kept.drain(..kept.len() - MAX_KEPT);
+            }
+        }
     }
     send_json(socket, &frame).await
 }

@@ -45,6 +45,8 @@ pub struct AidaOptions {
     pub settings: SocketSettings,
     /// Deadline of each image upload and download.
     pub request_timeout: Duration,
+    /// An extra root certificate for `wss://` and the image calls, besides the platform's roots.
+    pub ca_cert: Option<crate::tls::CaCert>,
 }
 
 impl fmt::Debug for AidaOptions {
@@ -66,6 +68,7 @@ impl AidaOptions {
             token: token.into(),
             settings: SocketSettings::default(),
             request_timeout: Duration::from_secs(30),
+            ca_cert: None,
         }
     }
 
@@ -88,6 +91,7 @@ impl AidaOptions {
             .ok_or_else(|| missing("access token", env::AIDA_TOKEN))?;
         let mut options = AidaOptions::new(url, bot, token);
         options.request_timeout = config.request_timeout;
+        options.ca_cert = config.ca_cert.clone();
         Ok(options)
     }
 
@@ -227,6 +231,7 @@ impl AidaClient {
         let base = http_base(&options.url)?;
         let mut phoenix = PhoenixOptions::new(options.url.clone());
         phoenix.settings = options.settings.clone();
+        phoenix.ca_cert = options.ca_cert.clone();
         let socket = PhoenixSocket::connect(phoenix)
             .await
             .map_err(|e| e.context("AIDA connect"))?;
@@ -244,6 +249,7 @@ impl AidaClient {
         }
         let config = Config {
             request_timeout: options.request_timeout,
+            ca_cert: options.ca_cert.clone(),
             ..Config::default()
         };
         Ok(AidaClient {

@@ -113,6 +113,8 @@ pub struct PhoenixOptions {
     pub params: Vec<(String, Secret)>,
     /// Timers and limits.
     pub settings: SocketSettings,
+    /// An extra root certificate for `wss://`, besides the platform's roots.
+    pub ca_cert: Option<crate::tls::CaCert>,
 }
 
 impl fmt::Debug for PhoenixOptions {
@@ -132,6 +134,7 @@ impl PhoenixOptions {
             url: url.into(),
             params: Vec::new(),
             settings: SocketSettings::default(),
+            ca_cert: None,
         }
     }
 
@@ -431,13 +434,14 @@ impl PhoenixSocket {
     pub async fn connect(options: PhoenixOptions) -> Result<PhoenixSocket> {
         let endpoint = options.endpoint()?;
         let settings = Arc::new(options.settings);
-        let ws = task::open(&endpoint, &settings).await?;
+        let tls = crate::tls::websocket_connector(options.ca_cert.as_ref())?;
+        let ws = task::open(&endpoint, &settings, &tls).await?;
         let shared = Arc::new(Shared {
             registry: Mutex::new(Registry::default()),
             connected: AtomicBool::new(true),
         });
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
-        task::spawn(endpoint, settings.clone(), shared.clone(), rx, ws);
+        task::spawn(endpoint, settings.clone(), shared.clone(), rx, ws, tls);
         Ok(PhoenixSocket {
             shared,
             commands: tx,

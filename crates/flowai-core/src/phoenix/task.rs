@@ -39,11 +39,16 @@ fn ws_config(settings: &SocketSettings) -> WebSocketConfig {
 }
 
 /// One connection attempt, bounded by the connect timeout. Errors never quote the URL.
-pub(crate) async fn open(endpoint: &url::Url, settings: &SocketSettings) -> Result<Ws> {
-    let attempt = tokio_tungstenite::connect_async_with_config(
+pub(crate) async fn open(
+    endpoint: &url::Url,
+    settings: &SocketSettings,
+    tls: &tokio_tungstenite::Connector,
+) -> Result<Ws> {
+    let attempt = tokio_tungstenite::connect_async_tls_with_config(
         endpoint.as_str(),
         Some(ws_config(settings)),
         true,
+        Some(tls.clone()),
     );
     match tokio::time::timeout(settings.connect_timeout, attempt).await {
         Err(_) => Err(Error::timeout("connecting to the Phoenix server timed out")),
@@ -72,9 +77,11 @@ pub(crate) fn spawn(
     shared: Arc<Shared>,
     commands: mpsc::Receiver<Command>,
     ws: Ws,
+    tls: tokio_tungstenite::Connector,
 ) {
     let task = Task {
         endpoint,
+        tls,
         settings,
         shared,
         commands,
@@ -129,6 +136,8 @@ struct PushState {
 
 struct Task {
     endpoint: url::Url,
+    /// TLS for `wss://` reconnects: the SDK's provider and roots.
+    tls: tokio_tungstenite::Connector,
     settings: Arc<SocketSettings>,
     shared: Arc<Shared>,
     commands: mpsc::Receiver<Command>,
@@ -706,7 +715,10 @@ impl Task {
             self.reconnect_at = None;
             let endpoint = self.endpoint.clone();
             let settings = self.settings.clone();
-            self.connecting = Some(Box::pin(async move { open(&endpoint, &settings).await }));
+            let tls = self.tls.clone();
+            self.connecting = Some(Box::pin(
+                async move { open(&endpoint, &settings, &tls).await },
+            ));
         }
         while let Some(&(at, r)) = self.deadlines.first() {
             if at > now {

@@ -76,6 +76,9 @@ pub struct SessionOptions {
     /// The HTTP client for socket.info and the thread calls; when absent, a process-wide
     /// client without connection pooling is shared by every session.
     pub http_client: Option<reqwest::Client>,
+    /// An extra root certificate for socket.info, the thread calls (when `http_client` is
+    /// absent) and the websocket, besides the platform's roots.
+    pub ca_cert: Option<crate::tls::CaCert>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -111,6 +114,7 @@ impl SessionOptions {
             backoff: Backoff::default(),
             event_capacity: 1024,
             http_client: None,
+            ca_cert: None,
         }
     }
 
@@ -119,6 +123,7 @@ impl SessionOptions {
         let client_id = config.require_client_id()?;
         let mut options = SessionOptions::new(&config.api_url, client_id.expose());
         options.connect_timeout = config.request_timeout;
+        options.ca_cert = config.ca_cert.clone();
         Ok(options)
     }
 
@@ -271,10 +276,17 @@ impl Session {
     /// which keeps reconnecting on its own.
     pub async fn connect(options: SessionOptions) -> Result<(Session, SessionEvents)> {
         options.validate()?;
-        let http = match &options.http_client {
-            Some(c) => c.clone(),
-            None => default_http_client()?,
+        let http = match (&options.http_client, &options.ca_cert) {
+            (Some(c), _) => c.clone(),
+            (None, None) => default_http_client()?,
+            (None, Some(ca)) => crate::tls::add_roots(
+                reqwest::Client::builder().pool_max_idle_per_host(0),
+                Some(ca),
+            )?
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?,
         };
+        let tls = crate::tls::websocket_connector(options.ca_cert.as_ref())?;
         let session_id = options
             .session_id
             .clone()
@@ -301,6 +313,7 @@ impl Session {
             cmd_rx,
             event_tx,
             nonce.clone(),
+            tls,
         );
         tokio::spawn(task.run(ready_tx));
         match ready_rx.await {

@@ -93,6 +93,8 @@ struct Connector {
     http: reqwest::Client,
     connect_timeout: Duration,
     nonce: Arc<Mutex<Option<Secret>>>,
+    /// TLS for `wss://` endpoints: the SDK's provider and roots.
+    tls: tokio_tungstenite::Connector,
 }
 
 impl Connector {
@@ -112,8 +114,12 @@ impl Connector {
             .max_write_buffer_size(4 * MAX_MESSAGE)
             .max_message_size(Some(MAX_MESSAGE))
             .max_frame_size(Some(MAX_MESSAGE));
-        let connect =
-            tokio_tungstenite::connect_async_with_config(endpoint.url.expose(), Some(config), true);
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            endpoint.url.expose(),
+            Some(config),
+            true,
+            Some(self.tls.clone()),
+        );
         match tokio::time::timeout_at(deadline, connect).await {
             Ok(Ok((ws, _))) => Ok(ws),
             Ok(Err(e)) => Err(ws_error(e)),
@@ -170,6 +176,7 @@ impl Task {
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<SessionEvent>,
         nonce: Arc<Mutex<Option<Secret>>>,
+        tls: tokio_tungstenite::Connector,
     ) -> Self {
         Task {
             thread_id: identity.thread_id.clone(),
@@ -178,6 +185,7 @@ impl Task {
                 http,
                 connect_timeout: options.connect_timeout,
                 nonce,
+                tls,
             }),
             originator: options.originator.clone(),
             ping_interval: options.ping_interval,

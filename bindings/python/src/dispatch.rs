@@ -1,0 +1,219 @@
+//! Session event dispatch: one thread per session reads the core's events in batches and hands them to Python callbacks or the iteration queue.
+
+use std::sync::{Arc, Mutex};
+
+use flowai_core::Error;
+use flowai_core::socket::{self as core, SessionEvent};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::bridge::{Callback, json_of, to_py};
+
+/// Registered callbacks: `(event type or "*", callback)`, cleared after `closed`.
+pub type Handlers = Arc<Mutex<Vec<(String, Arc<Callback>)>>>;
+
+/// Events handed over per GIL acquisition at most, so a burst cannot starve other threads.
+const BATCH: usize = 256;
+
+/// Where the pump reads events from: a session's events, or a plain channel (benchmarks).
+pub trait EventSource: Send + 'static {
+    /// Wait for the next event; None once the source has ended.
+    fn wait_next(&mut self) -> Option<SessionEvent>;
+    /// An event when one is ready now.
+    fn ready_next(&mut self) -> Option<SessionEvent>;
+}
+
+impl EventSource for core::SessionEvents {
+    fn wait_next(&mut self) -> Option<SessionEvent> {
+        self.blocking_next()
+    }
+    fn ready_next(&mut self) -> Option<SessionEvent> {
+        self.try_next()
+    }
+}
+
+impl EventSource for mpsc::Receiver<SessionEvent> {
+    fn wait_next(&mut self) -> Option<SessionEvent> {
+        self.blocking_recv()
+    }
+    fn ready_next(&mut self) -> Option<SessionEvent> {
+        self.try_recv().ok()
+    }
+}
+
+/// Read `source` in batches (wait for one event, then take what is ready, up to [`BATCH`])
+/// and give each batch to `sink` until the source ends or `sink` says `closed` was handled.
+pub fn pump<S: EventSource>(mut source: S, mut sink: impl FnMut(&mut Vec<SessionEvent>) -> bool) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(first) = source.wait_next() {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match source.ready_next() {
+                Some(event) => batch.push(event),
+                None => break,
+            }
+        }
+        let done = sink(&mut batch);
+        batch.clear();
+        if done {
+            break;
+        }
+    }
+}
+
+/// Start the thread that reads a session's events (its own thread, so callbacks may block,
+/// even on this session's blocking calls).
+pub fn spawn_pump<S: EventSource>(
+    source: S,
+    handlers: Handlers,
+    queue: mpsc::Sender<Value>,
+) -> Result<std::thread::JoinHandle<()>, Error> {
+    std::thread::Builder::new()
+        .name("flowai-session".into())
+        .spawn(move || pump(source, |batch| deliver(batch, &handlers, &queue)))
+        .map_err(|e| Error::internal(format!("cannot start the session event thread: {e}")))
+}
+
+fn targets(handlers: &Handlers, kind: &str) -> (Vec<Arc<Callback>>, bool) {
+    let list = handlers.lock().unwrap_or_else(|e| e.into_inner());
+    let targets = list
+        .iter()
+        .filter(|(name, _)| name == "*" || name == kind)
+        .map(|(_, cb)| cb.clone())
+        .collect();
+    (targets, !list.is_empty())
+}
+
+/// Deliver one batch in order; true once `closed` was delivered (the callbacks are then
+/// released). Events go to the callbacks registered for them, or to the iteration queue
+/// while no callback is registered; waiting on a full queue is the backpressure that makes
+/// the core stop reading the socket.
+fn deliver(batch: &mut Vec<SessionEvent>, handlers: &Handlers, queue: &mpsc::Sender<Value>) -> bool {
+    let idle = handlers.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+    if idle {
+        // Iteration only: no Python objects are needed, so the GIL is not taken.
+        for event in batch.drain(..) {
+            let closed = matches!(event, SessionEvent::Closed { .. });
+            let _ = queue.blocking_send(event_value(&event));
+            if closed {
+                return true;
+            }
+        }
+        return false;
+    }
+    let delivered = Python::try_attach(|py| {
+        for event in batch.drain(..) {
+            let closed = matches!(event, SessionEvent::Closed { .. });
+            let kind = event_kind(&event);
+            let (targets, has_handlers) = targets(handlers, &kind);
+            if !targets.is_empty() {
+                match event_object(py, &event).and_then(|e| PyTuple::new(py, [e])) {
+                    Ok(args) => {
+                        for cb in &targets {
+                            cb.deliver(py, args.clone());
+                        }
+                    }
+                    Err(err) => err.write_unraisable(py, None),
+                }
+            }
+            if !has_handlers || closed {
+                match queue.try_send(event_value(&event)) {
+                    Err(mpsc::error::TrySendError::Full(value)) => {
+                        let _ = py.detach(|| queue.blocking_send(value));
+                    }
+                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+            if closed {
+                // Dropping the callables needs the GIL, which is held here.
+                drop(std::mem::take(
+                    &mut *handlers.lock().unwrap_or_else(|e| e.into_inner()),
+                ));
+                return true;
+            }
+        }
+        false
+    });
+    // Without an interpreter (it is shutting down) nothing can be delivered any more.
+    delivered.unwrap_or(true)
+}
+
+/// The type name Python sees: the core's name, or an unknown frame's own type.
+fn event_kind(event: &SessionEvent) -> String {
+    match event {
+        SessionEvent::Unknown { kind, .. } => kind.clone(),
+        other => other.name().to_string(),
+    }
+}
+
+/// The event as `{"type", "payload"}` JSON, as the iteration queue keeps it.
+pub fn event_value(event: &SessionEvent) -> Value {
+    let (kind, payload) = match event {
+        SessionEvent::Connected => ("connected".to_string(), json!({})),
+        SessionEvent::Delivered(d) => ("delivered".into(), json_of(d).unwrap_or(Value::Null)),
+        SessionEvent::Reply(r) => ("reply".into(), json_of(r).unwrap_or(Value::Null)),
+        SessionEvent::AgentTyping(v) => ("agent_typing".into(), v.clone()),
+        SessionEvent::Interruption(v) => ("interruption".into(), v.clone()),
+        SessionEvent::Error { message } => ("error".into(), json!({ "message": message })),
+        SessionEvent::Reconnecting { attempt, delay } => (
+            "reconnecting".into(),
+            json!({ "attempt": attempt, "delay": delay.as_secs_f64() }),
+        ),
+        SessionEvent::Disconnected { reason } => {
+            ("disconnected".into(), json!({ "reason": reason }))
+        }
+        SessionEvent::Closed { error } => (
+            "closed".into(),
+            json!({ "error": error.as_ref().map(|e| json!({ "code": e.code(), "message": e.message(), "status": e.status() })) }),
+        ),
+        SessionEvent::Unknown { kind, raw } => {
+            return json!({ "type": kind, "payload": raw.get("payload").cloned().unwrap_or(Value::Null), "frame": raw });
+        }
+        other => (other.name().to_string(), Value::Null),
+    };
+    json!({ "type": kind, "payload": payload })
+}
+
+static EVENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The `flowai.models.Event` class.
+fn event_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    EVENT
+        .get_or_try_init(py, || {
+            py.import("flowai.models")?
+                .getattr("Event")
+                .map(Bound::unbind)
+        })
+        .map(|c| c.bind(py))
+}
+
+/// Build `flowai.models.Event` straight from the core's event: the frequent `delivered`
+/// payload is built as a dict field by field, the rest through its JSON form.
+pub fn event_object<'py>(py: Python<'py>, event: &SessionEvent) -> PyResult<Bound<'py, PyAny>> {
+    let raw = match event {
+        SessionEvent::Delivered(d) => {
+            let payload = PyDict::new(py);
+            payload.set_item("threadId", &d.thread_id)?;
+            if let Some(trace) = d.trace_id {
+                payload.set_item("traceId", trace)?;
+            }
+            if let Some(speech) = &d.speech {
+                payload.set_item("speech", speech)?;
+            }
+            for (k, v) in &d.extra {
+                payload.set_item(k, to_py(py, v)?)?;
+            }
+            let raw = PyDict::new(py);
+            raw.set_item("type", "delivered")?;
+            raw.set_item("payload", payload)?;
+            raw
+        }
+        other => to_py(py, &event_value(other))?.cast_into::<PyDict>()?,
+    };
+    let kind = raw.get_item("type")?;
+    let payload = raw.get_item("payload")?;
+    event_class(py)?.call1((kind, payload, raw))
+}
