@@ -127,6 +127,8 @@ export interface ClientOptions {
   managementKey?: string
   /** Deadline of one HTTP request in ms (default 30000). */
   requestTimeoutMs?: number
+  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
+  caCert?: string
 }
 
 // ---------------------------------------------------------------- messaging
@@ -321,6 +323,8 @@ export interface SessionOptions {
   eventCapacity?: number
   backoffBaseMs?: number
   backoffCapMs?: number
+  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
+  caCert?: string
 }
 
 export interface SendOptions {
@@ -384,6 +388,8 @@ export interface AidaClientOptions {
   token?: string
   pushTimeoutMs?: number
   heartbeatIntervalMs?: number
+  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
+  caCert?: string
 }
 
 export type AidaClientEvent =

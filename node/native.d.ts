@@ -135,6 +135,8 @@ export interface AidaClientOptions {
   pushTimeoutMs?: number
   /** Heartbeat interval in ms (default 30000). */
   heartbeatIntervalMs?: number
+  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
+  caCert?: string
 }
 
 /** Connection settings; anything left out comes from the `FLOWAI_*` environment variables. */
@@ -155,6 +157,8 @@ export interface ClientOptions {
   aidaToken?: string
   /** Deadline of one HTTP request in milliseconds (default 30000). */
   requestTimeoutMs?: number
+  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
+  caCert?: string
 }
 
 /**
@@ -239,6 +243,8 @@ export interface SessionOptions {
   backoffBaseMs?: number
   /** Largest reconnect delay ceiling in ms (default 30000). */
   backoffCapMs?: number
+  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
+  caCert?: string
 }
 
 /**

@@ -97,3 +97,10 @@ test('the code list is the shared one', () => {
   assert.equal(flowai.ERROR_CODES.length, 11)
   assert.ok(flowai.ERROR_CODES.includes('FLOWAI_QUEUE_FULL'))
 })
+
+test('an unreadable caCert file is FLOWAI_INVALID_ARGUMENT', () => {
+  assert.throws(
+    () => new MessagingClient({ caCert: '/no/such/ca.pem' }),
+    (err) => err instanceof FlowAIError && err.code === 'FLOWAI_INVALID_ARGUMENT',
+  )
+})

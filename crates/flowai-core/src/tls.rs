@@ -112,9 +112,9 @@ fn build_client_config(extra: Vec<CertificateDer<'static>>) -> Result<ClientConf
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             };
             for cert in extra {
-                roots
-                    .add(cert)
-                    .map_err(|e| Error::invalid(format!("the CA certificate cannot be used: {e}")))?;
+                roots.add(cert).map_err(|e| {
+                    Error::invalid(format!("the CA certificate cannot be used: {e}"))
+                })?;
             }
             Ok(builder.with_root_certificates(roots).with_no_client_auth())
         }
@@ -179,12 +179,19 @@ mod tests {
             .certificates()
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-        assert!(err.message().contains("/nonexistent/flowai-ca.pem"), "{err}");
+        assert!(
+            err.message().contains("/nonexistent/flowai-ca.pem"),
+            "{err}"
+        );
     }
 
     #[test]
     fn pem_without_certificate_is_invalid_argument() {
-        for text in ["", "not a pem", "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----\n"] {
+        for text in [
+            "",
+            "not a pem",
+            "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----\n",
+        ] {
             let err = CaCert::pem(text).certificates().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{text:?}: {err}");
         }

@@ -23,7 +23,7 @@ const MAX_MESSAGE: usize = 1 << 20;
 /// Largest upload accepted (the service's media limit) plus room for the form.
 const MAX_UPLOAD: usize = 251 * 1024 * 1024;
 /// Most messages kept per thread (history, unnoticed): a long-running emulator stays bounded.
-const MAX_KEPT: usize = 2000;
+const MAX_KEPT: usize = 200;
 
 #[derive(Debug)]
 struct Token {
@@ -428,6 +428,10 @@ async fn message_send(
             thread
                 .history
                 .push(json!({ "type": "message.send", "payload": payload }));
+            if thread.history.len() > MAX_KEPT {
+                let excess = thread.history.len() - MAX_KEPT;
+                thread.history.drain(..excess);
+            }
         }
         first
     };

@@ -1,0 +1,154 @@
+//! Reconnect storms: 1,000 clients dropped at once, with the session's real backoff policy and seeded randomness, spread their retries.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use flowai_core::backoff::Backoff;
+use flowai_core::socket::{Session, SessionEvent, SessionOptions};
+use flowai_emulator::{Emulator, EmulatorOptions};
+use rand::SeedableRng;
+
+const CLIENTS: usize = 1000;
+
+/// Attempt times (seconds after the drop) of `CLIENTS` clients retrying while the server stays
+/// down for `outage`, each waiting `backoff.delay(n)` before attempt n as the session does.
+fn attempts(backoff: &Backoff, outage: f64, seed: u64) -> Vec<f64> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut times = Vec::new();
+    for _ in 0..CLIENTS {
+        let (mut t, mut n) = (0.0, 0u32);
+        loop {
+            let d = backoff.delay_with(n, &mut rng);
+            assert!(d <= backoff.ceiling(n));
+            t += d.as_secs_f64();
+            n += 1;
+            times.push(t);
+            if t >= outage {
+                break;
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+/// The largest share of attempts in any window of `window` seconds.
+fn peak_share(times: &[f64], window: f64) -> f64 {
+    let mut best = 0;
+    let mut end = 0;
+    for start in 0..times.len() {
+        while end < times.len() && times[end] < times[start] + window {
+            end += 1;
+        }
+        best = best.max(end - start);
+    }
+    best as f64 / times.len() as f64
+}
+
+#[test]
+fn retries_of_a_long_outage_are_spread() {
+    let b = Backoff::default();
+    let times = attempts(&b, 180.0, 42);
+    let share = peak_share(&times, 1.0);
+    eprintln!(
+        "outage 180 s: {} attempts, peak 1 s window {:.1} %",
+        times.len(),
+        share * 100.0
+    );
+    assert!(share <= 0.15, "{share}");
+}
+
+/// The first retries of clients dropped together land within the first ceiling (0.5 s by
+/// default): full jitter spreads them over that window only. Recorded here so a change of
+/// policy shows in the numbers.
+#[test]
+fn first_retries_share_per_outage_length() {
+    let b = Backoff::default();
+    for outage in [0.0, 10.0, 30.0, 60.0, 120.0] {
+        let times = attempts(&b, outage, 7);
+        let share = peak_share(&times, 1.0);
+        eprintln!(
+            "outage {outage:>5} s: peak 1 s window {:.1} %",
+            share * 100.0
+        );
+        // Never worse than everyone at once, and the spread grows with the outage.
+        assert!(share <= 1.0);
+    }
+    let long = peak_share(&attempts(&b, 120.0, 7), 1.0);
+    let short = peak_share(&attempts(&b, 10.0, 7), 1.0);
+    assert!(long < short);
+}
+
+/// 1,000 real sessions dropped at once all come back, each after a jittered delay within its
+/// ceiling, and no two share one schedule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_sessions_dropped_at_once_come_back() {
+    let emu = Emulator::new(EmulatorOptions::default())
+        .start()
+        .await
+        .unwrap();
+    let backoff = Backoff {
+        base: Duration::from_millis(200),
+        cap: Duration::from_secs(2),
+        reset_after: Duration::from_secs(30),
+    };
+    let http = reqwest::Client::new();
+    let mut all = Vec::new();
+    for _ in 0..CLIENTS {
+        let mut o = SessionOptions::new(emu.base_url(), emu.credentials().client_id.clone());
+        o.backoff = backoff;
+        o.http_client = Some(http.clone());
+        o.ping_interval = Duration::from_millis(200);
+        o.pong_timeout = Duration::from_secs(2);
+        o.event_capacity = 16;
+        all.push(Session::connect(o).await.unwrap());
+    }
+    // Drop every connection at its next frame (the next ping).
+    emu.faults().update(|f| f.drop_after_frames = Some(0));
+    let mut delays = Vec::new();
+    for (_, events) in all.iter_mut() {
+        let d = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let SessionEvent::Reconnecting { delay, .. } = events.next().await.unwrap() {
+                    return delay;
+                }
+            }
+        })
+        .await
+        .unwrap();
+        delays.push(d);
+    }
+    emu.faults().clear();
+    assert!(delays.iter().all(|d| *d <= backoff.ceiling(0)));
+    let mut distinct = delays.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(
+        distinct.len() > CLIENTS * 9 / 10,
+        "retries are not jittered"
+    );
+    // The first retries fill their window evenly: no tenth of it holds more than 15 %.
+    let tenth = backoff.ceiling(0) / 10;
+    let mut buckets = [0usize; 10];
+    for d in &delays {
+        buckets[((d.as_nanos() / tenth.as_nanos().max(1)) as usize).min(9)] += 1;
+    }
+    assert!(
+        buckets.iter().all(|b| *b <= CLIENTS * 15 / 100),
+        "{buckets:?}"
+    );
+    for (_, events) in all.iter_mut() {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                if let SessionEvent::Connected = events.next().await.unwrap() {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap();
+    }
+    for (session, _) in &all {
+        session.close().await.unwrap();
+    }
+}
