@@ -117,10 +117,13 @@ def latency(samples: int) -> dict[str, Any]:
 
 async def python_pipelined(env: dict[str, str], warmup: float, seconds: float) -> tuple[float, float]:
     events = 0
+    ended = asyncio.Event()
 
     def on_event(event: flowai.Event) -> None:
         nonlocal events
         events += 1
+        if event.type == "closed":
+            ended.set()
 
     session = await flowai.Session.connect_async(
         api_url=env["FLOWAI_API_URL"], client_id=env["FLOWAI_CLIENT_ID"], on_event=on_event
@@ -145,6 +148,7 @@ async def python_pipelined(env: dict[str, str], warmup: float, seconds: float) -
             seen = events
     finally:
         await session.close_async()
+        await ended.wait()  # the last callbacks run on this loop before it closes
     return acked / elapsed, seen / elapsed
 
 

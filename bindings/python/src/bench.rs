@@ -13,7 +13,7 @@ use pyo3::types::PyDict;
 use tokio::sync::mpsc;
 
 use crate::bridge::{Callback, block_on, runtime, to_pyerr};
-use crate::dispatch::{pump, spawn_pump};
+use crate::dispatch::{EventSource, pump, spawn_pump};
 
 fn synthetic(i: u64) -> SessionEvent {
     SessionEvent::Delivered(Delivered {
@@ -68,16 +68,20 @@ pub fn _bench_events<'py>(
                 .name("flowai-session".into())
                 .spawn(move || {
                     let mut entries = Vec::with_capacity(n as usize);
-                    pump(rx, |batch| {
-                        for event in batch.drain(..) {
-                            let entered = Instant::now();
-                            if matches!(black_box(&event), SessionEvent::Closed { .. }) {
-                                return true;
+                    pump(
+                        rx,
+                        |rx| rx.wait_next(),
+                        |batch| {
+                            for event in batch.drain(..) {
+                                let entered = Instant::now();
+                                if matches!(black_box(&event), SessionEvent::Closed { .. }) {
+                                    return true;
+                                }
+                                entries.push(ns(entered));
                             }
-                            entries.push(ns(entered));
-                        }
-                        false
-                    });
+                            false
+                        },
+                    );
                     *out.lock().unwrap_or_else(|e| e.into_inner()) = entries;
                 })
                 .map_err(|e| PyRuntimeError::new_err(e.to_string()))?

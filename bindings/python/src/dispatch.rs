@@ -44,11 +44,16 @@ impl EventSource for mpsc::Receiver<SessionEvent> {
     }
 }
 
-/// Read `source` in batches (wait for one event, then take what is ready, up to [`BATCH`])
-/// and give each batch to `sink` until the source ends or `sink` says `closed` was handled.
-pub fn pump<S: EventSource>(mut source: S, mut sink: impl FnMut(&mut Vec<SessionEvent>) -> bool) {
+/// Read `source` in batches (`wait` for one event, then take what is ready, up to
+/// [`BATCH`]) and give each batch to `sink` until the source ends or `sink` says `closed`
+/// was handled.
+pub fn pump<S: EventSource>(
+    mut source: S,
+    mut wait: impl FnMut(&mut S) -> Option<SessionEvent>,
+    mut sink: impl FnMut(&mut Vec<SessionEvent>) -> bool,
+) {
     let mut batch = Vec::with_capacity(BATCH);
-    while let Some(first) = source.wait_next() {
+    while let Some(first) = wait(&mut source) {
         batch.push(first);
         while batch.len() < BATCH {
             match source.ready_next() {
@@ -66,6 +71,10 @@ pub fn pump<S: EventSource>(mut source: S, mut sink: impl FnMut(&mut Vec<Session
 
 /// Start the thread that reads a session's events (its own thread, so callbacks may block,
 /// even on this session's blocking calls).
+///
+/// The thread stays attached to the interpreter for its whole life and only releases the
+/// GIL while it waits: re-creating a Python thread state for every wake-up costs more than
+/// delivering a whole batch.
 pub fn spawn_pump<S: EventSource>(
     source: S,
     handlers: Handlers,
@@ -73,7 +82,16 @@ pub fn spawn_pump<S: EventSource>(
 ) -> Result<std::thread::JoinHandle<()>, Error> {
     std::thread::Builder::new()
         .name("flowai-session".into())
-        .spawn(move || pump(source, |batch| deliver(batch, &handlers, &queue)))
+        .spawn(move || {
+            // Without an interpreter (it is shutting down) nothing can be delivered any more.
+            let _ = Python::try_attach(|py| {
+                pump(
+                    source,
+                    |s| py.detach(|| s.wait_next()),
+                    |batch| deliver(py, batch, &handlers, &queue),
+                );
+            });
+        })
         .map_err(|e| Error::internal(format!("cannot start the session event thread: {e}")))
 }
 
@@ -91,54 +109,43 @@ fn targets(handlers: &Handlers, kind: &str) -> (Vec<Arc<Callback>>, bool) {
 /// released). Events go to the callbacks registered for them, or to the iteration queue
 /// while no callback is registered; waiting on a full queue is the backpressure that makes
 /// the core stop reading the socket.
-fn deliver(batch: &mut Vec<SessionEvent>, handlers: &Handlers, queue: &mpsc::Sender<Value>) -> bool {
-    let idle = handlers.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
-    if idle {
-        // Iteration only: no Python objects are needed, so the GIL is not taken.
-        for event in batch.drain(..) {
-            let closed = matches!(event, SessionEvent::Closed { .. });
-            let _ = queue.blocking_send(event_value(&event));
-            if closed {
-                return true;
+fn deliver(
+    py: Python<'_>,
+    batch: &mut Vec<SessionEvent>,
+    handlers: &Handlers,
+    queue: &mpsc::Sender<Value>,
+) -> bool {
+    for event in batch.drain(..) {
+        let closed = matches!(event, SessionEvent::Closed { .. });
+        let kind = event_kind(&event);
+        let (targets, has_handlers) = targets(handlers, &kind);
+        if !targets.is_empty() {
+            match event_object(py, &event).and_then(|e| PyTuple::new(py, [e])) {
+                Ok(args) => {
+                    for cb in &targets {
+                        cb.deliver(py, args.clone());
+                    }
+                }
+                Err(err) => err.write_unraisable(py, None),
             }
         }
-        return false;
+        if !has_handlers || closed {
+            match queue.try_send(event_value(&event)) {
+                Err(mpsc::error::TrySendError::Full(value)) => {
+                    let _ = py.detach(|| queue.blocking_send(value));
+                }
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+        }
+        if closed {
+            // The callables are released here, with the GIL held.
+            drop(std::mem::take(
+                &mut *handlers.lock().unwrap_or_else(|e| e.into_inner()),
+            ));
+            return true;
+        }
     }
-    let delivered = Python::try_attach(|py| {
-        for event in batch.drain(..) {
-            let closed = matches!(event, SessionEvent::Closed { .. });
-            let kind = event_kind(&event);
-            let (targets, has_handlers) = targets(handlers, &kind);
-            if !targets.is_empty() {
-                match event_object(py, &event).and_then(|e| PyTuple::new(py, [e])) {
-                    Ok(args) => {
-                        for cb in &targets {
-                            cb.deliver(py, args.clone());
-                        }
-                    }
-                    Err(err) => err.write_unraisable(py, None),
-                }
-            }
-            if !has_handlers || closed {
-                match queue.try_send(event_value(&event)) {
-                    Err(mpsc::error::TrySendError::Full(value)) => {
-                        let _ = py.detach(|| queue.blocking_send(value));
-                    }
-                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-                }
-            }
-            if closed {
-                // Dropping the callables needs the GIL, which is held here.
-                drop(std::mem::take(
-                    &mut *handlers.lock().unwrap_or_else(|e| e.into_inner()),
-                ));
-                return true;
-            }
-        }
-        false
-    });
-    // Without an interpreter (it is shutting down) nothing can be delivered any more.
-    delivered.unwrap_or(true)
+    false
 }
 
 /// The type name Python sees: the core's name, or an unknown frame's own type.

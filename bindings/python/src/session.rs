@@ -16,7 +16,6 @@ use crate::bridge::{Callback, Json, Model, awaitable, block_on, from_py, json_of
 use crate::dispatch::{Handlers, spawn_pump};
 use crate::messaging::{duration, options};
 
-
 /// Events kept for iteration when no callback is registered.
 type Queue = Arc<tokio::sync::Mutex<mpsc::Receiver<Value>>>;
 

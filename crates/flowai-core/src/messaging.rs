@@ -37,7 +37,7 @@ pub struct MessageOptions {
     /// Offset from UTC in hours where the message was sent.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_hours"
+        serialize_with = "crate::models::common::serialize_opt_number"
     )]
     pub timezone: Option<f64>,
     /// Parameters handed to the AI engine.
@@ -71,13 +71,6 @@ impl MessageOptions {
 }
 
 /// Whole hours go out as JSON integers (the seed types timezone as an integer); others as decimals.
-fn serialize_hours<S: Serializer>(hours: &Option<f64>, ser: S) -> Result<S::Ok, S::Error> {
-    match hours {
-        Some(h) if h.fract() == 0.0 => ser.serialize_i64(*h as i64),
-        Some(h) => ser.serialize_f64(*h),
-        None => ser.serialize_none(),
-    }
-}
 
 /// The content of a JSON message.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -63,7 +63,11 @@ pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Hours from UTC.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_opt_number"
+    )]
     pub timezone: Option<f64>,
     /// Two-letter country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,3 +109,16 @@ impl Param {
 
 /// A bag of parameters: each name holds a list of values.
 pub type Params = BTreeMap<String, Vec<Param>>;
+
+/// Serialize an optional number as an integer when it is whole (`-5`, not `-5.0`), as the
+/// service writes hours and delays.
+pub fn serialize_opt_number<S: serde::Serializer>(
+    value: &Option<f64>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => ser.serialize_i64(*v as i64),
+        Some(v) => ser.serialize_f64(*v),
+        None => ser.serialize_none(),
+    }
+}

@@ -481,7 +481,11 @@ struct WireResponse {
     kind: String,
     #[serde(default)]
     payload: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::common::serialize_opt_number"
+    )]
     delay: Option<f64>,
     #[serde(flatten)]
     extra: Extra,

@@ -36,7 +36,11 @@ pub struct MessageMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Hours from UTC where the message was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::models::common::serialize_opt_number"
+    )]
     pub timezone: Option<f64>,
     /// Parameters passed to the AI engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
