@@ -37,7 +37,7 @@ def test_wrong_types_raise_type_error_everywhere(emulator: dict[str, str], tmp_p
         lambda: flowai.MessagingClient(api_url=5),  # type: ignore[arg-type]
         lambda: flowai.ManagementClient(management_key=b"k"),  # type: ignore[arg-type]
         lambda: flowai.AidaClient.connect(url=5),  # type: ignore[arg-type]
-        lambda: flowai.WebhookReceiver(5),  # type: ignore[arg-type]
+        lambda: flowai.WebhookReceiver(5, on_event=print),  # type: ignore[arg-type]
         lambda: flowai.verify_and_parse(5, b"{}", "k"),  # type: ignore[arg-type]
         lambda: flowai.verify_and_parse({}, 5, "k"),  # type: ignore[arg-type]
     ]
@@ -96,7 +96,7 @@ def test_calls_after_close_raise_closed_error(emulator: dict[str, str]) -> None:
     with pytest.raises(flowai.ClosedError):
         aida.new_session()
 
-    rx = flowai.WebhookReceiver("verify-key")
+    rx = flowai.WebhookReceiver("verify-key", on_event=print)
     rx.close()
     rx.close()
     assert rx.closed

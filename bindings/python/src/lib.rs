@@ -25,8 +25,13 @@ fn _flowai(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(webhook::verify_and_parse, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // Private: benchmark hooks, and whether this is an unoptimised build (bench.py warns).
-    m.add_function(wrap_pyfunction!(bench::_bench_events, m)?)?;
-    m.add_function(wrap_pyfunction!(bench::_bench_pipelined, m)?)?;
-    m.add("_debug_build", cfg!(debug_assertions))?;
+    // Set as plain attributes so they stay out of `__all__`.
+    let module = m.as_any();
+    module.setattr("_bench_events", wrap_pyfunction!(bench::_bench_events, m)?)?;
+    module.setattr(
+        "_bench_pipelined",
+        wrap_pyfunction!(bench::_bench_pipelined, m)?,
+    )?;
+    module.setattr("_debug_build", cfg!(debug_assertions))?;
     Ok(())
 }

@@ -113,6 +113,11 @@ async fn connect(c: Connect) -> flowai_core::Result<Session> {
 }
 
 fn originator_of(obj: &Bound<'_, PyAny>) -> PyResult<Originator> {
+    if !obj.is_instance_of::<pyo3::types::PyDict>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "originator must be a dict",
+        ));
+    }
     let value = from_py(obj, "originator")?;
     serde_json::from_value(value).map_err(|e| {
         to_pyerr(

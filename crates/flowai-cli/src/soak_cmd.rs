@@ -94,7 +94,7 @@ fn rss_kib() -> u64 {
 
 /// Run `flowai soak`.
 pub async fn run(args: Args) -> Result<(), String> {
-    if !(args.minutes > 0.0) || args.sessions == 0 || args.window == 0 {
+    if !args.minutes.is_finite() || args.minutes <= 0.0 || args.sessions == 0 || args.window == 0 {
         return Err("--minutes, --sessions and --window must be positive".into());
     }
     let duration = Duration::from_secs_f64(args.minutes * 60.0);

@@ -70,8 +70,6 @@ impl MessageOptions {
     }
 }
 
-/// Whole hours go out as JSON integers (the seed types timezone as an integer); others as decimals.
-
 /// The content of a JSON message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]

@@ -206,7 +206,11 @@ impl Emulator {
             None => None,
         };
         let tls_certificate = options.tls.as_ref().map(|t| t.cert_chain_pem.clone());
-        let scheme = if tls_config.is_some() { "https" } else { "http" };
+        let scheme = if tls_config.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let base_url = format!("{scheme}://{addr}");
         let state = AppState(Arc::new(Shared {
             rest: rest::RestState::new(&options),
