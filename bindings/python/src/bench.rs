@@ -16,12 +16,12 @@ use crate::bridge::{Callback, block_on, runtime, to_pyerr};
 use crate::dispatch::{EventSource, pump, spawn_pump};
 
 fn synthetic(i: u64) -> SessionEvent {
-    SessionEvent::Delivered(Delivered {
+    SessionEvent::Delivered(Box::new(Delivered {
         thread_id: "bench-thread".into(),
         trace_id: Some(i),
         speech: Some("hello".into()),
         extra: Default::default(),
-    })
+    }))
 }
 
 /// Send `n` synthetic `delivered` events (then `closed`) from a runtime task through the

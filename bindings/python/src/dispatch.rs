@@ -162,8 +162,8 @@ pub fn event_value(event: &SessionEvent) -> Value {
         SessionEvent::Connected => ("connected".to_string(), json!({})),
         SessionEvent::Delivered(d) => ("delivered".into(), json_of(d).unwrap_or(Value::Null)),
         SessionEvent::Reply(r) => ("reply".into(), json_of(r).unwrap_or(Value::Null)),
-        SessionEvent::AgentTyping(v) => ("agent_typing".into(), v.clone()),
-        SessionEvent::Interruption(v) => ("interruption".into(), v.clone()),
+        SessionEvent::AgentTyping(v) => ("agent_typing".into(), (**v).clone()),
+        SessionEvent::Interruption(v) => ("interruption".into(), (**v).clone()),
         SessionEvent::Error { message } => ("error".into(), json!({ "message": message })),
         SessionEvent::Reconnecting { attempt, delay } => (
             "reconnecting".into(),

@@ -1,17 +1,20 @@
 //! The Flow Socket API: socket.info with single-use endpoints, the websocket (delivered echo, bot replies, ping, errors), thread history, unnoticed and upload.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use flowai_core::models::ReplyMessage;
 use flowai_core::secret::constant_time_eq;
+use futures_util::SinkExt;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::error_response;
@@ -32,12 +35,32 @@ struct Token {
     thread_id: Option<String>,
 }
 
+/// One kept message. Replies are kept as the frame text that was sent, shared with the
+/// socket write and the unnoticed list: building, cloning and later dropping a JSON tree per
+/// reply cost more than the rest of the message path.
+#[derive(Debug, Clone)]
+enum Kept {
+    /// The payload of a `message.send`.
+    Sent(Value),
+    /// A whole `message.received` frame as sent.
+    Frame(Utf8Bytes),
+}
+
+impl Kept {
+    fn to_value(&self) -> Value {
+        match self {
+            Kept::Sent(payload) => json!({ "type": "message.send", "payload": payload }),
+            Kept::Frame(text) => serde_json::from_str(text.as_str()).unwrap_or(Value::Null),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Thread {
     /// Every message of the thread, sent and received, in order.
-    history: Vec<Value>,
+    history: VecDeque<Kept>,
     /// Replies not yet noticed by the user.
-    unnoticed: Vec<Value>,
+    unnoticed: VecDeque<Utf8Bytes>,
     /// traceIds already answered: a resend gets its echo but no second reply.
     answered: HashSet<u64>,
 }
@@ -110,10 +133,22 @@ impl SocketState {
 
     /// The messages of a thread (sent and received), in order.
     pub fn history(&self, thread_id: &str) -> Vec<Value> {
-        lock(&self.threads)
+        let kept: Vec<Kept> = lock(&self.threads)
             .get(thread_id)
-            .map(|t| t.history.clone())
-            .unwrap_or_default()
+            .map(|t| t.history.iter().cloned().collect())
+            .unwrap_or_default();
+        kept.iter().map(Kept::to_value).collect()
+    }
+
+    /// The replies of a thread not yet noticed, in order.
+    fn unnoticed(&self, thread_id: &str) -> Vec<Value> {
+        let kept: Vec<Utf8Bytes> = lock(&self.threads)
+            .get(thread_id)
+            .map(|t| t.unnoticed.iter().cloned().collect())
+            .unwrap_or_default();
+        kept.iter()
+            .map(|text| serde_json::from_str(text.as_str()).unwrap_or(Value::Null))
+            .collect()
     }
 
     /// How many `message.send`s of a thread were answered (distinct traceIds).
@@ -242,7 +277,10 @@ async fn upgrade(
     Path(token): Path<String>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    state.socket.upgrade_requests.fetch_add(1, Ordering::Relaxed);
+    state
+        .socket
+        .upgrade_requests
+        .fetch_add(1, Ordering::Relaxed);
     let thread_id = {
         let mut tokens = lock(&state.socket.tokens);
         match tokens.get_mut(&token) {
@@ -285,8 +323,8 @@ async fn serve(mut socket: WebSocket, state: AppState, default_thread: Option<St
             Ok(Some(Ok(msg))) => msg,
         };
         let text = match &msg {
-            Message::Text(t) => t.as_str().to_string(),
-            Message::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            Message::Text(t) => std::borrow::Cow::Borrowed(t.as_str()),
+            Message::Binary(b) => String::from_utf8_lossy(b),
             Message::Close(_) => return,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
@@ -344,14 +382,17 @@ async fn handle_frame(
     default_thread: Option<&str>,
     text: &str,
 ) -> Next {
-    let frame: Value = match serde_json::from_str(text) {
+    let mut frame: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return send_error(socket, &format!("Invalid message format: {e}")).await,
     };
+    let payload = frame
+        .get_mut("payload")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
     let Some(kind) = frame.get("type").and_then(Value::as_str) else {
         return send_error(socket, "Invalid message format: missing type").await;
     };
-    let payload = frame.get("payload").cloned().unwrap_or(Value::Null);
     let thread_id = payload
         .get("threadId")
         .and_then(Value::as_str)
@@ -361,7 +402,7 @@ async fn handle_frame(
     match kind {
         "ping" => send_json(socket, &json!({ "type": "pong" })).await,
         "message.send" => match thread_id {
-            Some(thread_id) => message_send(socket, state, &thread_id, &payload).await,
+            Some(thread_id) => message_send(socket, state, &thread_id, payload).await,
             None => send_error(socket, "Invalid message format: threadId is required").await,
         },
         "thread.noticed" => {
@@ -386,7 +427,7 @@ async fn message_send(
     socket: &mut WebSocket,
     state: &AppState,
     thread_id: &str,
-    payload: &Value,
+    payload: Value,
 ) -> Next {
     let speech = payload.get("speech").and_then(Value::as_str);
     let attachment = payload.get("attachment").filter(|a| a.is_object());
@@ -408,79 +449,117 @@ async fn message_send(
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
+    // The answers are queued and flushed together: two small writes per message cost a
+    // second syscall and, on the peer, a second wake-up.
     if state.faults.take_socket_garbage()
         && socket
-            .send(Message::text("this is not a JSON frame {"))
+            .feed(Message::text("this is not a JSON frame {"))
             .await
             .is_err()
     {
         return Next::Close;
     }
-    let mut delivered = json!({ "threadId": thread_id, "speech": speech.unwrap_or_default() });
-    if let Some(t) = trace_id {
-        delivered["traceId"] = json!(t);
-    }
+    let delivered = frame_text(&Frame {
+        kind: "message.delivered",
+        payload: DeliveredPayload {
+            thread_id,
+            speech: speech.unwrap_or_default(),
+            trace_id,
+        },
+    });
     let first_time = {
         let mut threads = lock(&state.socket.threads);
         let thread = threads.entry(thread_id.to_string()).or_default();
         let first = trace_id.is_none_or(|t| thread.answered.insert(t));
         if first {
-            thread
-                .history
-                .push(json!({ "type": "message.send", "payload": payload }));
-            if thread.history.len() > MAX_KEPT {
-                let excess = thread.history.len() - MAX_KEPT;
-                thread.history.drain(..excess);
-            }
+            thread.history.push_back(Kept::Sent(payload));
+            trim(&mut thread.history);
         }
         first
     };
-    if let Next::Close = send_json(
-        socket,
-        &json!({ "type": "message.delivered", "payload": delivered }),
-    )
-    .await
-    {
+    if socket.feed(Message::Text(delivered)).await.is_err() {
         return Next::Close;
     }
-    if !first_time {
-        return Next::Continue;
-    }
-    let messages = state.engine.respond(thread_id, &input);
-    if messages.is_empty() {
-        return Next::Continue;
-    }
-    let mut reply = json!({
-        "threadId": thread_id,
-        "messages": messages,
-        "originator": bot_originator(),
-    });
-    if let Some(t) = trace_id {
-        reply["traceId"] = json!(t);
-    }
-    let frame = json!({ "type": "message.received", "payload": reply });
-    {
-        let mut threads = lock(&state.socket.threads);
-        let thread = threads.entry(thread_id.to_string()).or_default();
-        thread.history.push(frame.clone());
-        thread.unnoticed.push(frame.clone());
-        for kept in [&mut thread.history, &mut thread.unnoticed] {
-            if kept.len() > MAX_KEPT {
-                kept.drain(..kept.len() - MAX_KEPT);
-            }
+    let messages = if first_time {
+        state.engine.respond(thread_id, &input)
+    } else {
+        Vec::new()
+    };
+    if !messages.is_empty() {
+        let frame = frame_text(&Frame {
+            kind: "message.received",
+            payload: ReceivedPayload {
+                thread_id,
+                messages: &messages,
+                originator: &BOT_ORIGINATOR,
+                trace_id,
+            },
+        });
+        {
+            let mut threads = lock(&state.socket.threads);
+            let thread = threads.entry(thread_id.to_string()).or_default();
+            thread.history.push_back(Kept::Frame(frame.clone()));
+            thread.unnoticed.push_back(frame.clone());
+            trim(&mut thread.history);
+            trim(&mut thread.unnoticed);
+        }
+        if socket.feed(Message::Text(frame)).await.is_err() {
+            return Next::Close;
         }
     }
-    send_json(socket, &frame).await
+    match socket.flush().await {
+        Ok(()) => Next::Continue,
+        Err(_) => Next::Close,
+    }
 }
 
-fn bot_originator() -> Value {
+/// Drop the oldest entries beyond [`MAX_KEPT`].
+fn trim<T>(kept: &mut VecDeque<T>) {
+    while kept.len() > MAX_KEPT {
+        kept.pop_front();
+    }
+}
+
+/// An outbound frame, serialised straight to text.
+#[derive(Serialize)]
+struct Frame<P> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    payload: P,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeliveredPayload<'a> {
+    thread_id: &'a str,
+    speech: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id: Option<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReceivedPayload<'a> {
+    thread_id: &'a str,
+    messages: &'a [ReplyMessage],
+    originator: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id: Option<u64>,
+}
+
+fn frame_text<P: Serialize>(frame: &Frame<P>) -> Utf8Bytes {
+    // Serialising plain structs, strings and JSON values cannot fail.
+    Utf8Bytes::from(serde_json::to_string(frame).unwrap_or_default())
+}
+
+static BOT_ORIGINATOR: LazyLock<Value> = LazyLock::new(|| {
     json!({
         "userId": "flowai|system",
         "name": "system",
         "role": "bot",
         "profile": { "picture": "https://flow.ai/img/brains/flowai.svg" }
     })
-}
+});
 
 #[allow(clippy::result_large_err)]
 fn thread_of(
@@ -519,10 +598,7 @@ async fn unnoticed(
         Ok(t) => t,
         Err(resp) => return resp,
     };
-    let messages = lock(&state.socket.threads)
-        .get(&thread_id)
-        .map(|t| t.unnoticed.clone())
-        .unwrap_or_default();
+    let messages = state.socket.unnoticed(&thread_id);
     Json(json!({
         "status": "ok",
         "payload": { "threadId": thread_id, "unnoticed": messages.len(), "messages": messages },

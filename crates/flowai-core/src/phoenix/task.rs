@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::backoff::ReconnectPacer;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -700,7 +702,8 @@ impl Task {
     }
 
     fn schedule_reconnect(&mut self) {
-        let delay = self.settings.reconnect_delay(self.reconnect_attempt);
+        let delay =
+            ReconnectPacer::global().pace(self.settings.reconnect_delay(self.reconnect_attempt));
         self.reconnect_attempt = self.reconnect_attempt.saturating_add(1);
         self.reconnect_at = Some(Instant::now() + delay);
         self.shared.emit(SocketEvent::Reconnecting {

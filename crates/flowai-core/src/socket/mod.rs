@@ -156,19 +156,23 @@ impl SessionOptions {
 }
 
 /// What a session reports, in order.
+///
+/// Payloads larger than a pointer are boxed so the event stays small (40 bytes): the
+/// session's event queue reserves its first slots up front, and with thousands of idle
+/// sessions that reservation is a large share of each one's memory.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum SessionEvent {
     /// A websocket is open (after the first connect and after every reconnect).
     Connected,
     /// The service accepted a message (each traceId reported once).
-    Delivered(Delivered),
+    Delivered(Box<Delivered>),
     /// A reply from the bot or an agent.
     Reply(Box<Received>),
     /// An agent is typing (`agent.typing`).
-    AgentTyping(Value),
+    AgentTyping(Box<Value>),
     /// A human took over or the conversation was interrupted (`interruption.occurred`).
-    Interruption(Value),
+    Interruption(Box<Value>),
     /// The server sent an `error` frame, or a frame that could not be read; the session goes on.
     Error {
         /// What went wrong.
@@ -196,7 +200,7 @@ pub enum SessionEvent {
         /// Its `type`.
         kind: String,
         /// The whole frame.
-        raw: Value,
+        raw: Box<Value>,
     },
 }
 
@@ -587,6 +591,11 @@ mod tests {
     fn debug_hides_client_id() {
         let o = SessionOptions::new("http://127.0.0.1:1", "very-secret-client");
         assert!(!format!("{o:?}").contains("very-secret-client"));
+    }
+
+    #[test]
+    fn events_stay_small() {
+        assert!(std::mem::size_of::<SessionEvent>() <= 40);
     }
 
     #[test]

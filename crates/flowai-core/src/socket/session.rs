@@ -17,7 +17,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::endpoint::{Identity, is_final};
 use super::frames::{self, Inbound, OutgoingMessage};
 use super::{SessionEvent, SessionOptions};
-use crate::backoff::Backoff;
+use crate::backoff::{Backoff, ReconnectPacer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::{Delivered, Originator, Received};
 use crate::secret::Secret;
@@ -246,7 +246,7 @@ impl Task {
                     }
                 }
             }
-            let delay = self.backoff.delay(attempt);
+            let delay = ReconnectPacer::global().pace(self.backoff.delay(attempt));
             attempt = attempt.saturating_add(1);
             self.emit(SessionEvent::Reconnecting { attempt, delay })
                 .await;
@@ -488,8 +488,8 @@ impl Task {
                 }
                 self.emit(SessionEvent::Reply(r)).await;
             }
-            Inbound::AgentTyping(v) => self.emit(SessionEvent::AgentTyping(v)).await,
-            Inbound::Interruption(v) => self.emit(SessionEvent::Interruption(v)).await,
+            Inbound::AgentTyping(v) => self.emit(SessionEvent::AgentTyping(Box::new(v))).await,
+            Inbound::Interruption(v) => self.emit(SessionEvent::Interruption(Box::new(v))).await,
             Inbound::Secret(nonce) => {
                 *self
                     .connector
@@ -499,13 +499,17 @@ impl Task {
             }
             Inbound::ServerError(message) => self.emit(SessionEvent::Error { message }).await,
             Inbound::Malformed(message) => self.emit(SessionEvent::Error { message }).await,
-            Inbound::Unknown { kind, raw } => self.emit(SessionEvent::Unknown { kind, raw }).await,
+            Inbound::Unknown { kind, raw } => {
+                let raw = Box::new(raw);
+                self.emit(SessionEvent::Unknown { kind, raw }).await
+            }
         }
     }
 
     async fn on_delivered(&mut self, delivered: Delivered) {
         let Some(trace_id) = delivered.trace_id else {
-            self.emit(SessionEvent::Delivered(delivered)).await;
+            self.emit(SessionEvent::Delivered(Box::new(delivered)))
+                .await;
             return;
         };
         if let Some(p) = self.pending.remove(&trace_id) {
@@ -514,7 +518,8 @@ impl Task {
             return;
         }
         self.delivered.insert(trace_id);
-        self.emit(SessionEvent::Delivered(delivered)).await;
+        self.emit(SessionEvent::Delivered(Box::new(delivered)))
+            .await;
     }
 
     async fn emit(&self, event: SessionEvent) {
