@@ -7,14 +7,18 @@
  *  - Strings passed in are UTF-8, borrowed for the duration of the call and copied; NULL
  *    or invalid UTF-8 gives FLOWAI_INVALID_ARGUMENT (unless a parameter says NULL is allowed).
  *  - Strings handed out (char *) belong to the caller: free each one exactly once with
- *    flowai_string_free. Structured results are UTF-8 JSON in the shape of the Flow.ai APIs.
+ *    flowai_string_free (a double free is undefined behaviour). Structured results are
+ *    UTF-8 JSON in the shape of the Flow.ai APIs.
  *  - Handles are opaque. Each *_free function is the only way to release a handle and must
  *    be called exactly once; after *_close, calls on the handle return FLOWAI_CLOSED.
- *    Handles may be used from several threads at once.
+ *    Using a handle after its *_free is undefined behaviour. Handles may be used from
+ *    several threads at once.
  *  - Callbacks run on a library thread, never concurrently for one session/receiver, and
  *    must not block for long. The FlowaiEvent pointer and the strings in it are valid only
  *    during the call: copy what you keep. A blocking flowai call made from inside a callback
- *    returns FLOWAI_MISUSE instead of deadlocking.
+ *    returns FLOWAI_MISUSE instead of deadlocking. The non-blocking calls (flowai_session_post,
+ *    getters, *_free) work there, and so do flowai_session_close, flowai_aida_session_delete
+ *    and flowai_aida_close, which then start in the background and return FLOWAI_OK at once.
  *  - free_user_data (may be NULL) runs exactly once, after the last callback of that
  *    object (after the CLOSED event for sessions).
  *  - A panic inside the library is reported as FLOWAI_INTERNAL; it never unwinds into C.
@@ -235,7 +239,8 @@ const char *flowai_last_error_message(void);
 
 /**
  * Free a string that a flowai function handed out. NULL is ignored. Each such string must
- * be freed exactly once, and only with this function.
+ * be freed exactly once, and only with this function: freeing it twice is undefined
+ * behaviour and is not detected.
  *
  * # Safety
  * `s` must be NULL or a string returned by a flowai function and not freed yet.
@@ -258,7 +263,9 @@ enum FlowaiStatus flowai_aida_connect(const char *url,
 
 /**
  * Close the connection: every session of it ends (each gets its CLOSED event) and later
- * calls return FLOWAI_CLOSED. Does not free the handle. Blocking.
+ * calls return FLOWAI_CLOSED. Does not free the handle. Blocking, except from inside a
+ * flowai callback: there it only starts the close and returns FLOWAI_OK at once; the
+ * sessions' CLOSED events come after the running callback has returned.
  *
  * # Safety
  * `aida` NULL or a live handle.
@@ -346,7 +353,10 @@ enum FlowaiStatus flowai_aida_session_send_image(const struct FlowaiAidaSession 
  * Delete the session on the server (`delete_session`). When this returns, the CLOSED
  * event has been delivered and `free_user_data` has run, and later calls on the handle
  * return FLOWAI_CLOSED (even when the delete itself failed). Does not free the handle.
- * Blocking; FLOWAI_MISUSE from a callback.
+ * Blocking, except from inside a flowai callback (of this or any other object): there it
+ * only starts the delete and returns FLOWAI_OK at once (a failure of the delete is then
+ * not reported), no reply follows, and the CLOSED event comes after the running callback
+ * has returned, exactly once and last, then `free_user_data`.
  *
  * # Safety
  * `session` NULL or a live handle.
@@ -664,8 +674,11 @@ enum FlowaiStatus flowai_session_post(const struct FlowaiSession *session,
 /**
  * Close the session: pending sends fail with FLOWAI_CLOSED, and when this returns the
  * CLOSED event has been delivered and `free_user_data` has run. Later calls on the handle
- * return FLOWAI_CLOSED; closing twice is fine. Does not free the handle. Blocking;
- * FLOWAI_MISUSE from a callback.
+ * return FLOWAI_CLOSED; closing twice is fine. Does not free the handle. Blocking, except
+ * from inside a flowai callback (of this or any other object): there it only starts the
+ * close and returns FLOWAI_OK at once, and the CLOSED event comes after the running
+ * callback has returned (still exactly once and last, then `free_user_data`); a later
+ * close from an app thread waits for it.
  *
  * # Safety
  * `session` NULL or a live handle.
@@ -753,7 +766,8 @@ enum FlowaiStatus flowai_receiver_url(const struct FlowaiReceiver *receiver, cha
 /**
  * Stop the receiver: no new calls are accepted, calls in progress finish, and this waits
  * for the server to end. Later calls on it return FLOWAI_CLOSED. Does not free the handle.
- * Blocking.
+ * Blocking; from inside a flowai callback it returns FLOWAI_MISUSE and leaves the receiver
+ * running (it would wait for its own callback): close it from an app thread.
  *
  * # Safety
  * `receiver` NULL or a live handle.

@@ -343,7 +343,12 @@ export interface OutgoingMessage {
   metadata?: { language?: string; timezone?: number; params?: Params }
 }
 
-/** Common surface of Session, AidaClient and AidaSession. */
+/**
+ * Common surface of Session, AidaClient and AidaSession. A listener that throws does not
+ * stop the other listeners, later events or 'closed': its error is rethrown on its own tick,
+ * as a process 'uncaughtException' (which ends the process unless handled, as for any
+ * I/O callback).
+ */
 declare class EventSession<E extends { type: string }> extends EventEmitter {
   /** Resolves with this object once connected; rejects with the connect error. */
   ready(): Promise<this>

@@ -345,8 +345,19 @@ function makeIterator(source) {
 }
 
 /**
+ * A listener threw: rethrow it on its own tick, so it reaches process 'uncaughtException'
+ * like an exception of any other I/O callback, after the events of this batch went out.
+ */
+function reportListenerError(err) {
+  process.nextTick(() => {
+    throw err
+  })
+}
+
+/**
  * Shared machinery of Session and AidaSession: connects in the constructor, emits every
  * event by its `type` and as 'event', feeds async iterators, and settles `closed` last.
+ * A throwing listener is reported through reportListenerError; dispatch goes on.
  */
 class EventSession extends EventEmitter {
   constructor(connect) {
@@ -357,7 +368,7 @@ class EventSession extends EventEmitter {
     this._closedEvent = new Promise((resolve) => {
       this._resolveClosed = resolve
     })
-    this._ready = callAsync(() => connect((json) => this._dispatch(JSON.parse(json)))).then(
+    this._ready = callAsync(() => connect((json) => this._dispatchBatch(json))).then(
       (handle) => {
         this._native = handle
         return this
@@ -382,21 +393,34 @@ class EventSession extends EventEmitter {
     return this._ended
   }
 
+  // The native side hands over every event queued since its last call as one JSON array.
+  _dispatchBatch(json) {
+    const events = JSON.parse(json)
+    for (let i = 0; i < events.length; i++) this._dispatch(events[i])
+  }
+
   _dispatch(event) {
     if (this._ended) return
-    const last = event.type === 'closed'
+    const type = event.type
+    const last = type === 'closed'
     if (last) this._ended = true
-    try {
+    if (this._sinks.size > 0) {
       for (const sink of this._sinks) sink.push(event)
       if (last) for (const sink of this._sinks) sink.end()
-      // An 'error' event without a listener would throw: session errors are not fatal.
-      if (event.type !== 'error' || this.listenerCount('error') > 0) {
-        this.emit(event.type, event)
-      }
-      this.emit('event', event)
-    } finally {
-      if (last) this._resolveClosed(event)
     }
+    // A throwing listener must not cost the other listeners, the later events or 'closed'.
+    try {
+      // An 'error' event without a listener would throw: session errors are not fatal.
+      if (type !== 'error' || this.listenerCount('error') > 0) this.emit(type, event)
+    } catch (err) {
+      reportListenerError(err)
+    }
+    try {
+      this.emit('event', event)
+    } catch (err) {
+      reportListenerError(err)
+    }
+    if (last) this._resolveClosed(event)
   }
 
   [Symbol.asyncIterator]() {
@@ -627,7 +651,7 @@ class AidaClient extends EventSession {
   session(id) {
     checkString(id, 'id')
     if (this._native === null) throw new FlowAIError('FLOWAI_CLOSED', 'the client is not connected')
-    const handle = callSync(() => this._native.session(id, (json) => session._dispatch(JSON.parse(json))))
+    const handle = callSync(() => this._native.session(id, (json) => session._dispatchBatch(json)))
     const session = new AidaSession(() => Promise.resolve(handle))
     return session
   }
@@ -703,6 +727,18 @@ class AidaSession extends EventSession {
   }
 }
 
+// Benchmark hook of tests/bench/bench.mjs, not API: `n` synthetic 'delivered' events
+// (traceId 0..n-1, then 'closed') made on the native runtime and emitted through the session
+// dispatch. Returns the emitter and the native figures (creation times on process.hrtime).
+function benchEvents(n, intervalMs) {
+  let figures
+  const emitter = new EventSession((onEvent) => {
+    figures = native._benchEvents(n, intervalMs, Number(process.hrtime.bigint()), onEvent)
+    return Promise.resolve({})
+  })
+  return { emitter, figures }
+}
+
 module.exports = {
   ERROR_CODES,
   FlowAIError,
@@ -714,3 +750,4 @@ module.exports = {
   AidaClient,
   AidaSession,
 }
+Object.defineProperty(module.exports, '_benchEvents', { value: benchEvents, enumerable: false })

@@ -16,9 +16,9 @@ export declare class AidaClient {
   /** Whether the websocket is open right now. */
   get isConnected(): boolean
   /** Start a session; `onEvent` gets its bot messages, then `closed`. */
-  newSession(data: any | undefined | null, onEvent: (event: string) => void): Promise<AidaSession>
+  newSession(data: any | undefined | null, onEvent: (events: string) => void): Promise<AidaSession>
   /** A handle to an existing session by id; replies sent before this call are not seen. */
-  session(id: string, onEvent: (event: string) => void): AidaSession
+  session(id: string, onEvent: (events: string) => void): AidaSession
   /** Fetch an uploaded image by id. */
   downloadImage(id: string): Promise<Buffer>
   /** Close the connection; every session then ends with `closed`. */
@@ -123,6 +123,25 @@ export declare class WebhookReceiver {
   close(): Promise<void>
 }
 
+/**
+ * Make `n` synthetic `delivered` events (traceId 0..n, then `closed`) on the runtime and
+ * send them through a session's event channel (same capacity) and dispatch loop to
+ * `onEvent`, or, without it, through the same loop into a no-op Rust closure.
+ * `clockBaseNs` is `process.hrtime.bigint()` read just before the call (both clocks are
+ * the monotonic clock); `intervalMs` paces the events.
+ */
+export declare function _benchEvents(n: number, intervalMs: number, clockBaseNs: number, onEvent?: ((events: string) => void) | undefined | null): Promise<BenchEvents>
+
+/**
+ * One session through flowai-core alone with `window` sends in flight (each of `window`
+ * tasks sends "hello" and waits for its ack), events drained by a task: acked messages
+ * per second over `seconds`, after `warmupSeconds` of the same.
+ */
+export declare function _benchPipelined(window: number, seconds: number, warmupSeconds: number, apiUrl?: string | undefined | null, clientId?: string | undefined | null): Promise<number>
+
+/** Whether this addon is an unoptimised build (bench.mjs reports it). */
+export declare function _debugBuild(): boolean
+
 /** How to reach one AIDA bot; unset fields come from `FLOWAI_AIDA_*`. */
 export interface AidaClientOptions {
   /** Server URL, http(s) or ws(s) (FLOWAI_AIDA_URL). */
@@ -137,6 +156,16 @@ export interface AidaClientOptions {
   heartbeatIntervalMs?: number
   /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
   caCert?: string
+}
+
+/** What `_benchEvents` measured. */
+export interface BenchEvents {
+  /** First event created to `closed` handed to the sink. */
+  seconds: number
+  /** Each event's creation time on the `process.hrtime` clock (ns). */
+  createdNs: Array<number>
+  /** Without a JS callback: creation to entry of the Rust closure, per event (ns). */
+  latenciesNs?: Array<number>
 }
 
 /** Connection settings; anything left out comes from the `FLOWAI_*` environment variables. */
@@ -165,13 +194,13 @@ export interface ClientOptions {
  * Connect and join the bot's channel; `onEvent` gets connection events (`closed` last)
  * and is released after it.
  */
-export declare function connectAida(options: AidaClientOptions | undefined | null, onEvent: (event: string) => void): Promise<AidaClient>
+export declare function connectAida(options: AidaClientOptions | undefined | null, onEvent: (events: string) => void): Promise<AidaClient>
 
 /**
- * Connect a session; `onEvent` gets every event as JSON, in order, `closed` last, and is
- * released after it.
+ * Connect a session; `onEvent` gets every event, in order, in batches (a JSON array per
+ * call), `closed` last, and is released after it.
  */
-export declare function connectSession(options: SessionOptions | undefined | null, onEvent: (event: string) => void): Promise<Session>
+export declare function connectSession(options: SessionOptions | undefined | null, onEvent: (events: string) => void): Promise<Session>
 
 /** Optional fields every message may carry. */
 export interface MessageOptions {

@@ -723,6 +723,987 @@ static void test_aida(void) {
     CHECK(wrong == NULL);
 }
 
+/* ---------- FFI misuse (issue 9) ---------- */
+
+/* Distinctive keys that must never appear in an error message or event. */
+static const char *const SECRETS[] = {
+    "SECRETmsgKEY7c1a", "SECRETmgmtKEY3b9e", "SECRETclientID55d2", "SECRETaidaTOKEN81f0",
+    "SECRETverifyKEY0a4c", "SECRETwrongKEY9d1e", "SECRETpass6e2f",
+};
+
+static int has_secret(const char *text) {
+    for (size_t i = 0; text != NULL && i < sizeof SECRETS / sizeof SECRETS[0]; i++) {
+        if (strstr(text, SECRETS[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define CHECK_NO_SECRET()                                                           \
+    do {                                                                            \
+        const char *msg_ = flowai_last_error_message();                             \
+        if (!has_secret(msg_)) {                                                    \
+            passed++;                                                               \
+        } else {                                                                    \
+            failed++;                                                               \
+            fprintf(stderr, "FAIL %s:%d: a secret is in the error message\n", __FILE__, \
+                    __LINE__);                                                      \
+        }                                                                           \
+    } while (0)
+
+/* Count CLOSED events of one collector and whether the last event is CLOSED. */
+static void closed_summary(Collector *c, int *closed_events, int *last_closed, int *freed) {
+    pthread_mutex_lock(&c->lock);
+    *closed_events = 0;
+    for (int i = 0; i < c->count; i++) {
+        *closed_events += c->events[i].kind == FLOWAI_EVENT_CLOSED;
+    }
+    *last_closed = c->count > 0 && c->events[c->count - 1].kind == FLOWAI_EVENT_CLOSED;
+    *freed = c->freed;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Wait until no event arrived for a moment; only used before asserting "nothing more". */
+static void settle(void) {
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+typedef enum { CLOSE_SESSION, DELETE_AIDA_SESSION, CLOSE_AIDA_CLIENT, POST_CHAIN } CloserMode;
+
+/* user_data of the callbacks that act on their own session from inside the callback. */
+typedef struct {
+    Collector *collector;
+    CloserMode mode;
+    pthread_mutex_t lock;
+    const FlowaiSession *session;
+    const FlowaiAidaSession *aida_session;
+    const FlowaiAida *aida;
+    const FlowaiMessaging *messaging;
+    const FlowaiReceiver *receiver;
+    int acted;
+    FlowaiStatus close_status;
+    FlowaiStatus close_again_status;
+    FlowaiStatus after_close_status;
+    FlowaiStatus blocking_status;
+    FlowaiStatus rest_status;
+    FlowaiStatus receiver_status;
+    int posted;
+    int post_failures;
+} Closer;
+
+static void closer_act(Closer *k) {
+    switch (k->mode) {
+    case CLOSE_SESSION:
+        k->blocking_status = flowai_session_send_text(k->session, "blocked", NULL);
+        k->close_status = flowai_session_close(k->session);
+        k->close_again_status = flowai_session_close(k->session);
+        k->after_close_status = flowai_session_post(k->session, "{\"speech\":\"late\"}", NULL);
+        break;
+    case DELETE_AIDA_SESSION:
+        k->blocking_status = flowai_aida_session_send_text(k->aida_session, "blocked", NULL);
+        if (k->messaging != NULL) {
+            k->rest_status = flowai_messaging_send_text(k->messaging, "c-cb", "blocked", NULL);
+        }
+        if (k->receiver != NULL) {
+            k->receiver_status = flowai_receiver_close(k->receiver);
+        }
+        k->close_status = flowai_aida_session_delete(k->aida_session);
+        k->close_again_status = flowai_aida_session_delete(k->aida_session);
+        k->after_close_status = flowai_aida_session_send_text(k->aida_session, "late", NULL);
+        break;
+    case CLOSE_AIDA_CLIENT:
+        k->close_status = flowai_aida_close(k->aida);
+        k->close_again_status = flowai_aida_close(k->aida);
+        {
+            FlowaiAidaSession *late = NULL;
+            k->after_close_status = flowai_aida_session_new(k->aida, NULL, on_event_tagged, NULL, NULL, &late);
+            flowai_aida_session_free(late);
+        }
+        break;
+    case POST_CHAIN:
+        break;
+    }
+}
+
+static void on_event_closer(void *user_data, const FlowaiEvent *event) {
+    Closer *k = user_data;
+    pthread_mutex_lock(&k->lock);
+    if (k->mode == POST_CHAIN) {
+        /* Every delivery of the chain posts the next message from inside the callback. */
+        if ((event->kind == FLOWAI_EVENT_DELIVERED && event->json && strstr(event->json, "chain")) ||
+            (event->kind == FLOWAI_EVENT_REPLY && k->posted == 0)) {
+            if (k->posted < 10) {
+                char message[64];
+                snprintf(message, sizeof message, "{\"speech\":\"chain %d\"}", k->posted);
+                if (flowai_session_post(k->session, message, NULL) == FLOWAI_OK) {
+                    k->posted++;
+                } else {
+                    k->post_failures++;
+                }
+            }
+        }
+    } else if (event->kind == FLOWAI_EVENT_REPLY && !k->acted) {
+        k->acted = 1;
+        closer_act(k);
+    }
+    pthread_mutex_unlock(&k->lock);
+    on_event(k->collector, event);
+}
+
+static void free_closer(void *user_data) {
+    Closer *k = user_data;
+    Collector *c = k->collector;
+    pthread_mutex_destroy(&k->lock);
+    free(k);
+    pthread_mutex_lock(&c->lock);
+    c->freed++;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static Closer *new_closer(Collector *c, CloserMode mode) {
+    Closer *k = calloc(1, sizeof *k);
+    k->collector = c;
+    k->mode = mode;
+    pthread_mutex_init(&k->lock, NULL);
+    return k;
+}
+
+/* Read a status the callback stored, under its lock. */
+#define CLOSER_GET(k, field, out)         \
+    do {                                  \
+        pthread_mutex_lock(&(k)->lock);   \
+        (out) = (k)->field;               \
+        pthread_mutex_unlock(&(k)->lock); \
+    } while (0)
+
+/* The statuses a closer saw are checked through a copy kept by this wrapper. */
+typedef struct {
+    FlowaiStatus close_status, close_again_status, after_close_status, blocking_status,
+        rest_status, receiver_status;
+    int acted;
+} CloserResult;
+
+static CloserResult last_closer_result;
+
+static void free_closer_keep(void *user_data) {
+    Closer *k = user_data;
+    pthread_mutex_lock(&k->lock);
+    last_closer_result = (CloserResult){k->close_status,  k->close_again_status,
+                                        k->after_close_status, k->blocking_status,
+                                        k->rest_status,   k->receiver_status,
+                                        k->acted};
+    pthread_mutex_unlock(&k->lock);
+    free_closer(user_data);
+}
+
+static void test_close_in_callback(void) {
+    /* Socket session: close inside the callback returns OK (twice), blocking send is MISUSE. */
+    Collector c;
+    collector_init(&c);
+    Closer *k = new_closer(&c, CLOSE_SESSION);
+    FlowaiSession *session = NULL;
+    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_closer, k, free_closer_keep, &session),
+                 FLOWAI_OK);
+    if (session != NULL) {
+        pthread_mutex_lock(&k->lock);
+        k->session = session;
+        pthread_mutex_unlock(&k->lock);
+        CHECK_STATUS(flowai_session_send_text(session, "hi", NULL), FLOWAI_OK);
+        CHECK(wait_freed(&c) == 1);
+        CHECK(last_closer_result.acted == 1);
+        CHECK(last_closer_result.blocking_status == FLOWAI_MISUSE);
+        CHECK(last_closer_result.close_status == FLOWAI_OK);
+        CHECK(last_closer_result.close_again_status == FLOWAI_OK);
+        CHECK(last_closer_result.after_close_status == FLOWAI_CLOSED);
+        settle();
+        int closed_events, last_closed, freed;
+        closed_summary(&c, &closed_events, &last_closed, &freed);
+        CHECK(closed_events == 1);
+        CHECK(last_closed);
+        CHECK(freed == 1);
+        CHECK(c.count > 0 && c.events[c.count - 1].status == FLOWAI_OK);
+        CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
+        CHECK_STATUS(flowai_session_send_text(session, "hi", NULL), FLOWAI_CLOSED);
+        CHECK_STATUS(flowai_session_post(session, "{\"speech\":\"late\"}", NULL), FLOWAI_CLOSED);
+        flowai_session_free(session);
+    }
+    collector_destroy(&c);
+
+    /* AIDA session deleted from its own reply callback; blocking calls there are MISUSE. */
+    FlowaiAida *aida = NULL;
+    FlowaiMessaging *messaging = NULL;
+    FlowaiReceiver *receiver = NULL;
+    Collector r;
+    collector_init(&r);
+    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &aida), FLOWAI_OK);
+    CHECK_STATUS(flowai_messaging_new_from_env(&messaging), FLOWAI_OK);
+    CHECK_STATUS(flowai_receiver_start("c-cb-key", NULL, on_event_tagged, new_tag(&r), free_tag, &receiver),
+                 FLOWAI_OK);
+    if (aida == NULL || messaging == NULL || receiver == NULL) {
+        flowai_aida_free(aida);
+        flowai_messaging_free(messaging);
+        flowai_receiver_free(receiver);
+        wait_freed(&r);
+        collector_destroy(&r);
+        return;
+    }
+    collector_init(&c);
+    k = new_closer(&c, DELETE_AIDA_SESSION);
+    k->messaging = messaging;
+    k->receiver = receiver;
+    FlowaiAidaSession *aida_session = NULL;
+    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_closer, k, free_closer_keep, &aida_session),
+                 FLOWAI_OK);
+    if (aida_session != NULL) {
+        pthread_mutex_lock(&k->lock);
+        k->aida_session = aida_session;
+        pthread_mutex_unlock(&k->lock);
+        memset(&last_closer_result, 0, sizeof last_closer_result);
+        CHECK_STATUS(flowai_aida_session_send_text(aida_session, "hi", NULL), FLOWAI_OK);
+        CHECK(wait_freed(&c) == 1);
+        settle();
+        int closed_events, last_closed, freed;
+        closed_summary(&c, &closed_events, &last_closed, &freed);
+        CHECK(closed_events == 1);
+        CHECK(last_closed);
+        CHECK(freed == 1);
+        CHECK(last_closer_result.acted == 1);
+        CHECK(last_closer_result.blocking_status == FLOWAI_MISUSE);
+        CHECK(last_closer_result.rest_status == FLOWAI_MISUSE);
+        CHECK(last_closer_result.receiver_status == FLOWAI_MISUSE);
+        CHECK(last_closer_result.close_status == FLOWAI_OK);
+        CHECK(last_closer_result.close_again_status == FLOWAI_CLOSED);
+        CHECK(last_closer_result.after_close_status == FLOWAI_CLOSED);
+        CHECK_STATUS(flowai_aida_session_send_text(aida_session, "hi", NULL), FLOWAI_CLOSED);
+        CHECK_STATUS(flowai_aida_session_delete(aida_session), FLOWAI_CLOSED);
+        flowai_aida_session_free(aida_session);
+    }
+    collector_destroy(&c);
+    /* The receiver refused to close from the callback, so it still runs. */
+    char *url = NULL;
+    CHECK_STATUS(flowai_receiver_url(receiver, &url), FLOWAI_OK);
+    flowai_string_free(url);
+    CHECK_STATUS(flowai_receiver_close(receiver), FLOWAI_OK);
+    flowai_receiver_free(receiver);
+    CHECK(wait_freed(&r) == 1);
+    collector_destroy(&r);
+    flowai_messaging_free(messaging);
+
+    /* The AIDA client closed from a session's callback: that session and a second one end. */
+    collector_init(&c);
+    Collector other;
+    collector_init(&other);
+    k = new_closer(&c, CLOSE_AIDA_CLIENT);
+    k->aida = aida;
+    aida_session = NULL;
+    FlowaiAidaSession *second = NULL;
+    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_closer, k, free_closer_keep, &aida_session),
+                 FLOWAI_OK);
+    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, new_tag(&other), free_tag, &second),
+                 FLOWAI_OK);
+    if (aida_session != NULL && second != NULL) {
+        memset(&last_closer_result, 0, sizeof last_closer_result);
+        CHECK_STATUS(flowai_aida_session_send_text(aida_session, "hi", NULL), FLOWAI_OK);
+        CHECK(wait_freed(&c) == 1);
+        CHECK(wait_freed(&other) == 1);
+        settle();
+        int closed_events, last_closed, freed;
+        closed_summary(&c, &closed_events, &last_closed, &freed);
+        CHECK(closed_events == 1 && last_closed && freed == 1);
+        closed_summary(&other, &closed_events, &last_closed, &freed);
+        CHECK(closed_events == 1 && last_closed && freed == 1);
+        CHECK(last_closer_result.close_status == FLOWAI_OK);
+        CHECK(last_closer_result.close_again_status == FLOWAI_OK);
+        CHECK(last_closer_result.after_close_status == FLOWAI_CLOSED);
+        CHECK_STATUS(flowai_aida_session_send_text(second, "hi", NULL), FLOWAI_CLOSED);
+        CHECK_STATUS(flowai_aida_close(aida), FLOWAI_OK);
+    }
+    flowai_aida_session_free(aida_session);
+    flowai_aida_session_free(second);
+    flowai_aida_free(aida);
+    collector_destroy(&c);
+    collector_destroy(&other);
+}
+
+static void test_post_in_callback(void) {
+    /* Ten posts, each from the callback that saw the previous one delivered: no deadlock. */
+    Collector c;
+    collector_init(&c);
+    Closer *k = new_closer(&c, POST_CHAIN);
+    FlowaiSession *session = NULL;
+    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_closer, k, free_closer, &session),
+                 FLOWAI_OK);
+    if (session == NULL) {
+        collector_destroy(&c);
+        return;
+    }
+    pthread_mutex_lock(&k->lock);
+    k->session = session;
+    pthread_mutex_unlock(&k->lock);
+    CHECK_STATUS(flowai_session_send_event(session, "INTRO", NULL), FLOWAI_OK);
+    CHECK(wait_event(&c, FLOWAI_EVENT_DELIVERED, "chain 9", &(int){0}) >= 0);
+    int posted, failures;
+    CLOSER_GET(k, posted, posted);
+    CLOSER_GET(k, post_failures, failures);
+    CHECK(posted == 10);
+    CHECK(failures == 0);
+    CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
+    CHECK(wait_freed(&c) == 1);
+    flowai_session_free(session);
+    collector_destroy(&c);
+}
+
+/* ---------- every pointer parameter of every export: NULL and invalid UTF-8 ---------- */
+
+/* Which parameter gets `repl` (NULL or a bad string); -1: none. */
+typedef struct {
+    int sel;
+    const char *repl;
+} Sub;
+
+/* Live objects the table calls on, and out-parameters that must stay untouched. */
+static struct {
+    FlowaiMessaging *messaging;
+    FlowaiManagement *management;
+    FlowaiSession *session;
+    FlowaiAida *aida;
+    FlowaiAidaSession *aida_session;
+    FlowaiReceiver *receiver;
+    Collector collector;
+    char *out_str;
+    FlowaiMessaging *out_messaging;
+    FlowaiManagement *out_management;
+    FlowaiSession *out_session;
+    FlowaiAida *out_aida;
+    FlowaiAidaSession *out_aida_session;
+    FlowaiReceiver *out_receiver;
+    uint64_t out_trace;
+} g;
+
+#define A(i, dflt) (sub->sel == (i) ? (void *)sub->repl : (void *)(dflt))
+#define CB(i, fn) (sub->sel == (i) ? NULL : (fn))
+
+static const char *const HNAMES[] = {"X-Flowai-Verify-Key"};
+static const char *const HVALUES[] = {"k"};
+static const char BODY[] = "{\"type\":\"x\",\"payload\":{}}";
+
+static FlowaiStatus w_aida_connect(const Sub *sub) {
+    return flowai_aida_connect(A(0, NULL), A(1, NULL), A(2, NULL), A(3, &g.out_aida));
+}
+static FlowaiStatus w_aida_close(const Sub *sub) { return flowai_aida_close(A(0, g.aida)); }
+static FlowaiStatus w_aida_session_new(const Sub *sub) {
+    return flowai_aida_session_new(A(0, g.aida), A(1, NULL), CB(2, on_event_tagged),
+                                   new_tag(&g.collector), free_tag, A(5, &g.out_aida_session));
+}
+static FlowaiStatus w_aida_session_id(const Sub *sub) {
+    return flowai_aida_session_id(A(0, g.aida_session), A(1, &g.out_str));
+}
+static FlowaiStatus w_aida_session_send_text(const Sub *sub) {
+    return flowai_aida_session_send_text(A(0, g.aida_session), A(1, "hi"), A(2, NULL));
+}
+static FlowaiStatus w_aida_session_put_data(const Sub *sub) {
+    return flowai_aida_session_put_data(A(0, g.aida_session), A(1, "{}"), A(2, NULL));
+}
+static FlowaiStatus w_aida_session_send_image(const Sub *sub) {
+    return flowai_aida_session_send_image(A(0, g.aida_session), A(1, "/nonexistent.png"), A(2, NULL),
+                                          A(3, "image/png"), A(4, &g.out_str));
+}
+static FlowaiStatus w_aida_session_delete(const Sub *sub) {
+    return flowai_aida_session_delete(A(0, g.aida_session));
+}
+static FlowaiStatus w_messaging_new(const Sub *sub) {
+    return flowai_messaging_new(A(0, NULL), A(1, "key"), A(2, &g.out_messaging));
+}
+static FlowaiStatus w_messaging_new_from_env(const Sub *sub) {
+    return flowai_messaging_new_from_env(A(0, &g.out_messaging));
+}
+static FlowaiStatus w_messaging_close(const Sub *sub) { return flowai_messaging_close(A(0, g.messaging)); }
+static FlowaiStatus w_messaging_send_text(const Sub *sub) {
+    return flowai_messaging_send_text(A(0, g.messaging), A(1, "t"), A(2, "x"), A(3, NULL));
+}
+static FlowaiStatus w_messaging_send_event(const Sub *sub) {
+    return flowai_messaging_send_event(A(0, g.messaging), A(1, "t"), A(2, "INTRO"), A(3, NULL));
+}
+static FlowaiStatus w_messaging_send_location(const Sub *sub) {
+    return flowai_messaging_send_location(A(0, g.messaging), A(1, "t"), A(2, "1"), A(3, "2"), A(4, NULL));
+}
+static FlowaiStatus w_messaging_send_media(const Sub *sub) {
+    return flowai_messaging_send_media(A(0, g.messaging), A(1, "t"), A(2, "/nonexistent"), A(3, "image"),
+                                       A(4, NULL), A(5, NULL), NULL, NULL);
+}
+static FlowaiStatus w_webhook_create(const Sub *sub) {
+    return flowai_messaging_webhook_create(A(0, g.messaging), A(1, "{\"url\":\"http://127.0.0.1:1/\"}"),
+                                           A(2, &g.out_str));
+}
+static FlowaiStatus w_webhook_get(const Sub *sub) {
+    return flowai_messaging_webhook_get(A(0, g.messaging), A(1, "nope"), A(2, &g.out_str));
+}
+static FlowaiStatus w_webhook_update(const Sub *sub) {
+    return flowai_messaging_webhook_update(A(0, g.messaging), A(1, "nope"), A(2, "{}"), A(3, &g.out_str));
+}
+static FlowaiStatus w_webhook_list(const Sub *sub) {
+    return flowai_messaging_webhook_list(A(0, g.messaging), A(1, &g.out_str));
+}
+static FlowaiStatus w_webhook_delete(const Sub *sub) {
+    return flowai_messaging_webhook_delete(A(0, g.messaging), A(1, "nope"));
+}
+static FlowaiStatus w_management_new(const Sub *sub) {
+    return flowai_management_new(A(0, NULL), A(1, "key"), A(2, &g.out_management));
+}
+static FlowaiStatus w_management_new_from_env(const Sub *sub) {
+    return flowai_management_new_from_env(A(0, &g.out_management));
+}
+static FlowaiStatus w_management_close(const Sub *sub) {
+    return flowai_management_close(A(0, g.management));
+}
+static FlowaiStatus w_management_list(const Sub *sub) {
+    return flowai_management_list(A(0, g.management), A(1, "flows"), A(2, &g.out_str));
+}
+static FlowaiStatus w_management_info(const Sub *sub) {
+    return flowai_management_info(A(0, g.management), A(1, "flows"), A(2, "nope"), A(3, &g.out_str));
+}
+static FlowaiStatus w_session_connect(const Sub *sub) {
+    return flowai_session_connect(A(0, NULL), A(1, NULL), A(2, NULL), CB(3, on_event_tagged),
+                                  new_tag(&g.collector), free_tag, A(6, &g.out_session));
+}
+static FlowaiStatus w_session_thread_id(const Sub *sub) {
+    return flowai_session_thread_id(A(0, g.session), A(1, &g.out_str));
+}
+static FlowaiStatus w_session_send_text(const Sub *sub) {
+    return flowai_session_send_text(A(0, g.session), A(1, "hi"), A(2, NULL));
+}
+static FlowaiStatus w_session_send_event(const Sub *sub) {
+    return flowai_session_send_event(A(0, g.session), A(1, "INTRO"), A(2, NULL));
+}
+static FlowaiStatus w_session_send(const Sub *sub) {
+    return flowai_session_send(A(0, g.session), A(1, "{\"speech\":\"hi\"}"), A(2, NULL));
+}
+static FlowaiStatus w_session_post(const Sub *sub) {
+    return flowai_session_post(A(0, g.session), A(1, "{\"speech\":\"hi\"}"), A(2, &g.out_trace));
+}
+static FlowaiStatus w_session_close(const Sub *sub) { return flowai_session_close(A(0, g.session)); }
+static FlowaiStatus w_webhook_verify(const Sub *sub) {
+    return flowai_webhook_verify(A(0, "k"), A(1, HNAMES), A(2, HVALUES), 1, A(4, NULL), A(5, BODY),
+                                 sizeof BODY - 1, A(7, &g.out_str));
+}
+static FlowaiStatus w_webhook_verify_json(const Sub *sub) {
+    return flowai_webhook_verify_json(A(0, "k"), A(1, NULL), A(2, NULL), A(3, BODY), sizeof BODY - 1,
+                                      A(5, &g.out_str));
+}
+static FlowaiStatus w_receiver_start(const Sub *sub) {
+    return flowai_receiver_start(A(0, "k"), A(1, NULL), CB(2, on_event_tagged), new_tag(&g.collector),
+                                 free_tag, A(5, &g.out_receiver));
+}
+static FlowaiStatus w_receiver_url(const Sub *sub) {
+    return flowai_receiver_url(A(0, g.receiver), A(1, &g.out_str));
+}
+static FlowaiStatus w_receiver_close(const Sub *sub) {
+    return flowai_receiver_close(A(0, g.receiver));
+}
+
+/* Parameter kinds, one letter each: h handle, o out, s string, c callback (NULL refused);
+ * a header array, b body bytes (NULL refused with a length); S string, O out, u user data,
+ * free function or progress, n number (NULL allowed or not a pointer). Strings (s, S) also
+ * get invalid UTF-8. */
+static const struct {
+    const char *name;
+    FlowaiStatus (*call)(const Sub *);
+    const char *kinds;
+    int takes_user_data;
+} EXPORTS[] = {
+    {"flowai_aida_connect", w_aida_connect, "SSSo", 0},
+    {"flowai_aida_close", w_aida_close, "h", 0},
+    {"flowai_aida_session_new", w_aida_session_new, "hScuuo", 1},
+    {"flowai_aida_session_id", w_aida_session_id, "ho", 0},
+    {"flowai_aida_session_send_text", w_aida_session_send_text, "hsO", 0},
+    {"flowai_aida_session_put_data", w_aida_session_put_data, "hsO", 0},
+    {"flowai_aida_session_send_image", w_aida_session_send_image, "hsSso", 0},
+    {"flowai_aida_session_delete", w_aida_session_delete, "h", 0},
+    {"flowai_messaging_new", w_messaging_new, "Sso", 0},
+    {"flowai_messaging_new_from_env", w_messaging_new_from_env, "o", 0},
+    {"flowai_messaging_close", w_messaging_close, "h", 0},
+    {"flowai_messaging_send_text", w_messaging_send_text, "hssS", 0},
+    {"flowai_messaging_send_event", w_messaging_send_event, "hssS", 0},
+    {"flowai_messaging_send_location", w_messaging_send_location, "hsssS", 0},
+    {"flowai_messaging_send_media", w_messaging_send_media, "hsssSSuu", 0},
+    {"flowai_messaging_webhook_create", w_webhook_create, "hso", 0},
+    {"flowai_messaging_webhook_get", w_webhook_get, "hso", 0},
+    {"flowai_messaging_webhook_update", w_webhook_update, "hsso", 0},
+    {"flowai_messaging_webhook_list", w_webhook_list, "ho", 0},
+    {"flowai_messaging_webhook_delete", w_webhook_delete, "hs", 0},
+    {"flowai_management_new", w_management_new, "Sso", 0},
+    {"flowai_management_new_from_env", w_management_new_from_env, "o", 0},
+    {"flowai_management_close", w_management_close, "h", 0},
+    {"flowai_management_list", w_management_list, "hso", 0},
+    {"flowai_management_info", w_management_info, "hsso", 0},
+    {"flowai_session_connect", w_session_connect, "SSScuuo", 1},
+    {"flowai_session_thread_id", w_session_thread_id, "ho", 0},
+    {"flowai_session_send_text", w_session_send_text, "hsO", 0},
+    {"flowai_session_send_event", w_session_send_event, "hsO", 0},
+    {"flowai_session_send", w_session_send, "hsO", 0},
+    {"flowai_session_post", w_session_post, "hsO", 0},
+    {"flowai_session_close", w_session_close, "h", 0},
+    {"flowai_webhook_verify", w_webhook_verify, "saanSbno", 0},
+    {"flowai_webhook_verify_json", w_webhook_verify_json, "sSSbno", 0},
+    {"flowai_receiver_start", w_receiver_start, "sScuuo", 1},
+    {"flowai_receiver_url", w_receiver_url, "ho", 0},
+    {"flowai_receiver_close", w_receiver_close, "h", 0},
+};
+
+/* Out-parameters are written only on success: anything found there is a failure. */
+static int outs_untouched(void) {
+    int clean = g.out_str == NULL && g.out_messaging == NULL && g.out_management == NULL &&
+                g.out_session == NULL && g.out_aida == NULL && g.out_aida_session == NULL &&
+                g.out_receiver == NULL && g.out_trace == 0;
+    flowai_string_free(g.out_str);
+    flowai_messaging_free(g.out_messaging);
+    flowai_management_free(g.out_management);
+    flowai_session_free(g.out_session);
+    flowai_aida_session_free(g.out_aida_session);
+    flowai_aida_free(g.out_aida);
+    flowai_receiver_free(g.out_receiver);
+    g.out_str = NULL;
+    g.out_messaging = NULL;
+    g.out_management = NULL;
+    g.out_session = NULL;
+    g.out_aida_session = NULL;
+    g.out_aida = NULL;
+    g.out_receiver = NULL;
+    g.out_trace = 0;
+    return clean;
+}
+
+static int freed_now(Collector *c) {
+    pthread_mutex_lock(&c->lock);
+    int freed = c->freed;
+    pthread_mutex_unlock(&c->lock);
+    return freed;
+}
+
+/* One call with parameter `i` replaced; expects FLOWAI_INVALID_ARGUMENT and no side effects. */
+static void expect_invalid(size_t e, int i, const char *repl, const char *needle) {
+    Sub sub = {i, repl};
+    int freed_before = freed_now(&g.collector);
+    FlowaiStatus status = EXPORTS[e].call(&sub);
+    const char *message = flowai_last_error_message();
+    int ok = status == FLOWAI_INVALID_ARGUMENT && strlen(message) > 0 &&
+             (needle == NULL || strstr(message, needle) != NULL) && !has_secret(message);
+    /* A call that takes user data frees it exactly once, even when it fails. */
+    if (EXPORTS[e].takes_user_data && freed_now(&g.collector) != freed_before + 1) {
+        ok = 0;
+    }
+    if (!outs_untouched()) {
+        ok = 0;
+    }
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL %s parameter %d = %s: %s (%s)\n", EXPORTS[e].name, i,
+                repl == NULL ? "NULL" : "invalid UTF-8", flowai_error_code_string((int)status),
+                message);
+    }
+}
+
+static void test_every_pointer_parameter(void) {
+    memset(&g, 0, sizeof g);
+    collector_init(&g.collector);
+    Collector events;
+    collector_init(&events);
+    CHECK_STATUS(flowai_messaging_new_from_env(&g.messaging), FLOWAI_OK);
+    CHECK_STATUS(flowai_management_new_from_env(&g.management), FLOWAI_OK);
+    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_tagged, new_tag(&events), free_tag,
+                                        &g.session),
+                 FLOWAI_OK);
+    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &g.aida), FLOWAI_OK);
+    CHECK_STATUS(flowai_aida_session_new(g.aida, NULL, on_event_tagged, new_tag(&events), free_tag,
+                                         &g.aida_session),
+                 FLOWAI_OK);
+    CHECK_STATUS(flowai_receiver_start("k", NULL, on_event_tagged, new_tag(&events), free_tag, &g.receiver),
+                 FLOWAI_OK);
+    if (g.messaging && g.management && g.session && g.aida && g.aida_session && g.receiver) {
+        /* A bad string that also carries a secret: the message may name the parameter only. */
+        static const char bad_utf8[] = "SECRETmsgKEY7c1a\xff\xfe\xc3(";
+        for (size_t e = 0; e < sizeof EXPORTS / sizeof EXPORTS[0]; e++) {
+            for (int i = 0; EXPORTS[e].kinds[i] != '\0'; i++) {
+                char kind = EXPORTS[e].kinds[i];
+                if (strchr("hoscab", kind) != NULL) {
+                    expect_invalid(e, i, NULL, "NULL");
+                }
+                if (kind == 's' || kind == 'S') {
+                    expect_invalid(e, i, bad_utf8, "UTF-8");
+                }
+            }
+        }
+        /* Invalid UTF-8 inside the header arrays, and a body that is no UTF-8 at all. */
+        const char *bad_names[] = {"X-Flowai-Verify-Key", "X-\xff"};
+        const char *bad_values[] = {"k\xfe", "v"};
+        const char *names[] = {"X-Flowai-Verify-Key", "Other"};
+        const char *values[] = {"k", "v"};
+        char *out = NULL;
+        CHECK_STATUS(flowai_webhook_verify("k", bad_names, values, 2, NULL, (const uint8_t *)BODY,
+                                           sizeof BODY - 1, &out),
+                     FLOWAI_INVALID_ARGUMENT);
+        CHECK_STATUS(flowai_webhook_verify("k", names, bad_values, 2, NULL, (const uint8_t *)BODY,
+                                           sizeof BODY - 1, &out),
+                     FLOWAI_INVALID_ARGUMENT);
+        const char *null_entry[] = {"X-Flowai-Verify-Key", NULL};
+        CHECK_STATUS(flowai_webhook_verify("k", names, null_entry, 2, NULL, (const uint8_t *)BODY,
+                                           sizeof BODY - 1, &out),
+                     FLOWAI_INVALID_ARGUMENT);
+        static const uint8_t binary[] = {0xff, 0xfe, 0x00, 0x80};
+        FlowaiStatus status = flowai_webhook_verify("k", names, values, 2, NULL, binary, sizeof binary, &out);
+        CHECK(status == FLOWAI_PROTOCOL || status == FLOWAI_INVALID_ARGUMENT);
+        CHECK(out == NULL);
+        /* JSON arguments that are valid JSON holding invalid escapes are refused too. */
+        CHECK_STATUS(flowai_session_send(g.session, "{\"speech\":\"\\ud800\"}", NULL),
+                     FLOWAI_INVALID_ARGUMENT);
+        /* The live objects were not harmed by any of it. */
+        CHECK_STATUS(flowai_session_send_text(g.session, "still here", NULL), FLOWAI_OK);
+        CHECK_STATUS(flowai_aida_session_send_text(g.aida_session, "still here", NULL), FLOWAI_OK);
+    }
+    /* Every release function ignores NULL; flowai_string_free(NULL) is a no-op. */
+    flowai_string_free(NULL);
+    flowai_messaging_free(NULL);
+    flowai_management_free(NULL);
+    flowai_session_free(NULL);
+    flowai_aida_session_free(NULL);
+    flowai_aida_free(NULL);
+    flowai_receiver_free(NULL);
+    CHECK(strlen(flowai_version()) > 0);
+
+    CHECK_STATUS(flowai_session_close(g.session), FLOWAI_OK);
+    flowai_session_free(g.session);
+    CHECK_STATUS(flowai_aida_session_delete(g.aida_session), FLOWAI_OK);
+    flowai_aida_session_free(g.aida_session);
+    flowai_aida_free(g.aida);
+    CHECK_STATUS(flowai_receiver_close(g.receiver), FLOWAI_OK);
+    flowai_receiver_free(g.receiver);
+    flowai_messaging_free(g.messaging);
+    flowai_management_free(g.management);
+    struct timespec until = deadline();
+    pthread_mutex_lock(&events.lock);
+    while (events.freed < 3 &&
+           pthread_cond_timedwait(&events.changed, &events.lock, &until) != ETIMEDOUT) {
+    }
+    int freed = events.freed;
+    pthread_mutex_unlock(&events.lock);
+    CHECK(freed == 3);
+    collector_destroy(&events);
+    collector_destroy(&g.collector);
+}
+
+/* ---------- secrets never appear in error messages ---------- */
+
+static void test_secrets(void) {
+    const char *api = getenv("FLOWAI_API_URL");
+    FlowaiMessaging *messaging = NULL;
+    CHECK_STATUS(flowai_messaging_new(api, "SECRETmsgKEY7c1a", &messaging), FLOWAI_OK);
+    if (messaging != NULL) {
+        CHECK_STATUS(flowai_messaging_send_text(messaging, "t", "x", NULL), FLOWAI_AUTH);
+        CHECK_NO_SECRET();
+        char *out = NULL;
+        CHECK_STATUS(flowai_messaging_webhook_list(messaging, &out), FLOWAI_AUTH);
+        CHECK_NO_SECRET();
+        CHECK_STATUS(flowai_messaging_webhook_create(
+                         messaging, "{\"url\":\"http://127.0.0.1:1/\",\"verifyKey\":\"SECRETverifyKEY0a4c\","
+                                    "\"events\":[\"message.reply\"]}",
+                         &out),
+                     FLOWAI_AUTH);
+        CHECK_NO_SECRET();
+        flowai_messaging_free(messaging);
+    }
+    /* A key, user and password in the URL of an unreachable server. */
+    messaging = NULL;
+    CHECK_STATUS(flowai_messaging_new("http://SECRETclientID55d2:SECRETpass6e2f@127.0.0.1:1/?key=SECRETmsgKEY7c1a",
+                                      "SECRETmsgKEY7c1a", &messaging),
+                 FLOWAI_OK);
+    if (messaging != NULL) {
+        FlowaiStatus status = flowai_messaging_send_text(messaging, "t", "x", NULL);
+        CHECK(status == FLOWAI_CONNECTION || status == FLOWAI_INVALID_ARGUMENT);
+        CHECK_NO_SECRET();
+        flowai_messaging_free(messaging);
+    }
+    messaging = NULL;
+    FlowaiStatus made = flowai_messaging_new("not a url SECRETmsgKEY7c1a", "SECRETmsgKEY7c1a", &messaging);
+    CHECK_NO_SECRET();
+    if (made == FLOWAI_OK) {
+        CHECK(flowai_messaging_send_text(messaging, "t", "x", NULL) != FLOWAI_OK);
+        CHECK_NO_SECRET();
+        flowai_messaging_free(messaging);
+    }
+
+    FlowaiManagement *management = NULL;
+    CHECK_STATUS(flowai_management_new(api, "SECRETmgmtKEY3b9e", &management), FLOWAI_OK);
+    if (management != NULL) {
+        char *out = NULL;
+        CHECK_STATUS(flowai_management_list(management, "flows", &out), FLOWAI_AUTH);
+        CHECK_NO_SECRET();
+        CHECK_STATUS(flowai_management_info(management, "flows", "x", &out), FLOWAI_AUTH);
+        CHECK_NO_SECRET();
+        flowai_management_free(management);
+    }
+
+    /* A client id that is no valid id, and a well-formed one that is refused. */
+    Collector c;
+    collector_init(&c);
+    FlowaiSession *session = NULL;
+    FlowaiStatus status = flowai_session_connect(NULL, "SECRETclientID55d2", NULL, on_event_tagged,
+                                                 new_tag(&c), free_tag, &session);
+    CHECK(status != FLOWAI_OK);
+    CHECK_NO_SECRET();
+    CHECK(wait_freed(&c) == 1);
+    /* base64 of "SECRETclientID55d2|SECRETpass6e2f" */
+    status = flowai_session_connect(NULL, "U0VDUkVUY2xpZW50SUQ1NWQyfFNFQ1JFVHBhc3M2ZTJm", NULL,
+                                    on_event_tagged, new_tag(&c), free_tag, &session);
+    CHECK(status == FLOWAI_AUTH);
+    CHECK_NO_SECRET();
+    CHECK(wait_freed(&c) == 2);
+    pthread_mutex_lock(&c.lock);
+    int leaked = 0;
+    for (int i = 0; i < c.count; i++) {
+        leaked |= has_secret(c.events[i].json);
+    }
+    pthread_mutex_unlock(&c.lock);
+    CHECK(!leaked);
+    collector_destroy(&c);
+
+    FlowaiAida *aida = NULL;
+    CHECK_STATUS(flowai_aida_connect(NULL, NULL, "SECRETaidaTOKEN81f0", &aida), FLOWAI_AUTH);
+    CHECK_NO_SECRET();
+    status = flowai_aida_connect("http://SECRETclientID55d2:SECRETpass6e2f@127.0.0.1:1/", NULL,
+                                 "SECRETaidaTOKEN81f0", &aida);
+    CHECK(status != FLOWAI_OK);
+    CHECK_NO_SECRET();
+    if (status == FLOWAI_OK) {
+        flowai_aida_free(aida);
+    }
+
+    /* Webhook verification: neither the expected nor the presented key is echoed. */
+    const char *body = "{\"type\":\"message.reply\",\"verifyKey\":\"SECRETwrongKEY9d1e\",\"payload\":{}}";
+    const char *names[] = {"X-Flowai-Verify-Key"};
+    const char *values[] = {"SECRETwrongKEY9d1e"};
+    char *out = NULL;
+    CHECK_STATUS(flowai_webhook_verify("SECRETverifyKEY0a4c", names, values, 1, NULL,
+                                       (const uint8_t *)body, strlen(body), &out),
+                 FLOWAI_VERIFICATION);
+    CHECK_NO_SECRET();
+    CHECK_STATUS(flowai_webhook_verify("SECRETverifyKEY0a4c", NULL, NULL, 0,
+                                       "verifyKey=SECRETwrongKEY9d1e", (const uint8_t *)body,
+                                       strlen(body), &out),
+                 FLOWAI_VERIFICATION);
+    CHECK_NO_SECRET();
+    CHECK_STATUS(flowai_webhook_verify("SECRETverifyKEY0a4c", NULL, NULL, 0, NULL,
+                                       (const uint8_t *)body, strlen(body), &out),
+                 FLOWAI_VERIFICATION);
+    CHECK_NO_SECRET();
+    CHECK_STATUS(flowai_webhook_verify_json("SECRETverifyKEY0a4c",
+                                            "{\"X-Flowai-Verify-Key\":\"SECRETwrongKEY9d1e\"}", NULL,
+                                            (const uint8_t *)body, strlen(body), &out),
+                 FLOWAI_VERIFICATION);
+    CHECK_NO_SECRET();
+    CHECK_STATUS(flowai_webhook_verify_json("SECRETverifyKEY0a4c", "{\"X-Flowai-Verify-Key\":\"SECRETverifyKEY0a4c\"}",
+                                            NULL, (const uint8_t *)"{SECRETwrongKEY9d1e", 19, &out),
+                 FLOWAI_PROTOCOL);
+    CHECK_NO_SECRET();
+    CHECK(out == NULL);
+    FlowaiReceiver *receiver = NULL;
+    Collector r;
+    collector_init(&r);
+    CHECK_STATUS(flowai_receiver_start("SECRETverifyKEY0a4c", "{\"maxBodyBytes\":\"many\"}", on_event_tagged,
+                                       new_tag(&r), free_tag, &receiver),
+                 FLOWAI_INVALID_ARGUMENT);
+    CHECK_NO_SECRET();
+    CHECK(wait_freed(&r) == 1);
+    collector_destroy(&r);
+}
+
+/* ---------- thousands of sessions opened and closed ---------- */
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    long closed;
+    long freed;
+    long bad_order; /* an event after CLOSED, or a second CLOSED */
+} Counter;
+
+typedef struct {
+    Counter *counter;
+    int closed;
+} CountTag;
+
+static void on_count(void *user_data, const FlowaiEvent *event) {
+    CountTag *tag = user_data;
+    Counter *c = tag->counter;
+    pthread_mutex_lock(&c->lock);
+    if (tag->closed) {
+        c->bad_order++;
+    }
+    if (event->kind == FLOWAI_EVENT_CLOSED) {
+        tag->closed = 1;
+        c->closed++;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void free_count(void *user_data) {
+    CountTag *tag = user_data;
+    Counter *c = tag->counter;
+    pthread_mutex_lock(&c->lock);
+    if (!tag->closed) {
+        c->bad_order++;
+    }
+    c->freed++;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    free(tag);
+}
+
+static CountTag *new_count_tag(Counter *c) {
+    CountTag *tag = calloc(1, sizeof *tag);
+    tag->counter = c;
+    return tag;
+}
+
+static long wait_count_freed(Counter *c, long expected) {
+    struct timespec until = deadline();
+    pthread_mutex_lock(&c->lock);
+    while (c->freed < expected &&
+           pthread_cond_timedwait(&c->changed, &c->lock, &until) != ETIMEDOUT) {
+    }
+    long freed = c->freed;
+    pthread_mutex_unlock(&c->lock);
+    return freed;
+}
+
+static long rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+static long env_long(const char *name, long fallback) {
+    const char *value = getenv(name);
+    return value != NULL && *value != '\0' ? strtol(value, NULL, 10) : fallback;
+}
+
+#define BATCH 100
+
+static void test_many_sessions(void) {
+    long socket_total = env_long("FLOWAI_C_STRESS_SESSIONS", 2000);
+    long aida_total = env_long("FLOWAI_C_STRESS_AIDA", 200);
+    int check_rss = (int)env_long("FLOWAI_C_CHECK_RSS", 0);
+    Counter counter;
+    memset(&counter, 0, sizeof counter);
+    pthread_mutex_init(&counter.lock, NULL);
+    pthread_cond_init(&counter.changed, NULL);
+
+    static FlowaiSession *sessions[BATCH];
+    long opened = 0;
+    long ok = 0;
+    long rss_base = -1;
+    long rss_max = -1;
+    int rounds = (int)((socket_total + BATCH - 1) / BATCH);
+    for (int round = 0; round < rounds; round++) {
+        int n = 0;
+        for (; n < BATCH && opened < socket_total; n++, opened++) {
+            sessions[n] = NULL;
+            if (flowai_session_connect(NULL, NULL, NULL, on_count, new_count_tag(&counter), free_count,
+                                       &sessions[n]) == FLOWAI_OK) {
+                ok++;
+            }
+        }
+        /* Half closed and released, half released open (closed in the background). */
+        for (int i = 0; i < n; i++) {
+            if (i % 2 == 0 && sessions[i] != NULL) {
+                flowai_session_close(sessions[i]);
+            }
+            flowai_session_free(sessions[i]);
+        }
+        wait_count_freed(&counter, opened);
+        if (check_rss && round >= 2) {
+            long rss = rss_kib();
+            if (round == 2) {
+                rss_base = rss;
+            }
+            rss_max = rss > rss_max ? rss : rss_max;
+        }
+    }
+    CHECK(ok == socket_total);
+    CHECK(wait_count_freed(&counter, socket_total) == socket_total);
+    pthread_mutex_lock(&counter.lock);
+    CHECK(counter.closed == socket_total);
+    CHECK(counter.bad_order == 0);
+    pthread_mutex_unlock(&counter.lock);
+    if (check_rss && rss_base > 0) {
+        /* Flat within a generous bound: allocator caches and runtime threads settle early. */
+        printf("  rss after warm-up %ld KiB, max %ld KiB over %d rounds\n", rss_base, rss_max, rounds);
+        CHECK(rss_max <= rss_base + rss_base / 2 + 16 * 1024);
+    }
+
+    FlowaiAida *aida = NULL;
+    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &aida), FLOWAI_OK);
+    static FlowaiAidaSession *aida_sessions[BATCH];
+    Counter aida_counter;
+    memset(&aida_counter, 0, sizeof aida_counter);
+    pthread_mutex_init(&aida_counter.lock, NULL);
+    pthread_cond_init(&aida_counter.changed, NULL);
+    opened = 0;
+    ok = 0;
+    while (aida != NULL && opened < aida_total) {
+        int n = 0;
+        for (; n < BATCH && opened < aida_total; n++, opened++) {
+            aida_sessions[n] = NULL;
+            if (flowai_aida_session_new(aida, NULL, on_count, new_count_tag(&aida_counter), free_count,
+                                        &aida_sessions[n]) == FLOWAI_OK) {
+                ok++;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (i % 2 == 0 && aida_sessions[i] != NULL) {
+                flowai_aida_session_delete(aida_sessions[i]);
+            }
+            flowai_aida_session_free(aida_sessions[i]);
+        }
+        wait_count_freed(&aida_counter, opened);
+    }
+    CHECK(ok == aida_total);
+    CHECK(wait_count_freed(&aida_counter, aida_total) == aida_total);
+    CHECK(aida_counter.closed == aida_total && aida_counter.bad_order == 0);
+    if (aida != NULL) {
+        CHECK_STATUS(flowai_aida_close(aida), FLOWAI_OK);
+        flowai_aida_free(aida);
+    }
+    /* A few whole AIDA clients too. */
+    long clients = aida_total / 20 > 2 ? aida_total / 20 : 2;
+    for (long i = 0; i < clients; i++) {
+        FlowaiAida *client = NULL;
+        CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &client), FLOWAI_OK);
+        if (i % 2 == 0) {
+            flowai_aida_close(client);
+        }
+        flowai_aida_free(client);
+    }
+    pthread_cond_destroy(&counter.changed);
+    pthread_mutex_destroy(&counter.lock);
+    pthread_cond_destroy(&aida_counter.changed);
+    pthread_mutex_destroy(&aida_counter.lock);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (getenv("FLOWAI_API_URL") == NULL) {
@@ -736,6 +1717,11 @@ int main(void) {
         {"basics", test_basics},       {"messaging", test_messaging}, {"threads", test_threads}, {"webhooks", test_webhooks},
         {"verify", test_verify},       {"management", test_management},
         {"session", test_session},     {"aida", test_aida},
+        {"close in callback", test_close_in_callback},
+        {"post in callback", test_post_in_callback},
+        {"every pointer parameter", test_every_pointer_parameter},
+        {"secrets", test_secrets},
+        {"many sessions", test_many_sessions},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int before = failed;

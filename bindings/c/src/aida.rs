@@ -13,9 +13,9 @@ use tokio::task::JoinHandle;
 
 use crate::event::{Dispatcher, FlowaiEventCallback, FlowaiEventKind, OwnedEvent};
 use crate::ffi::{
-    Failure, FfiResult, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, check_may_block,
-    check_out, free_handle, guard, guard_value, handle_arg, into_handle, json_arg, opt_str_arg,
-    owned_c_string, runtime, str_arg, write_json, write_out,
+    Failure, FfiResult, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, check_out, free_handle,
+    guard, guard_value, handle_arg, into_handle, json_arg, must_not_block, opt_str_arg,
+    owned_c_string, required_json_arg, runtime, str_arg, write_json, write_out,
 };
 
 /// A connection to one AIDA bot (one websocket, the `bot:<uuid>` channel). Opaque.
@@ -74,7 +74,9 @@ pub unsafe extern "C" fn flowai_aida_connect(
 }
 
 /// Close the connection: every session of it ends (each gets its CLOSED event) and later
-/// calls return FLOWAI_CLOSED. Does not free the handle. Blocking.
+/// calls return FLOWAI_CLOSED. Does not free the handle. Blocking, except from inside a
+/// flowai callback: there it only starts the close and returns FLOWAI_OK at once; the
+/// sessions' CLOSED events come after the running callback has returned.
 ///
 /// # Safety
 /// `aida` NULL or a live handle.
@@ -83,9 +85,12 @@ pub unsafe extern "C" fn flowai_aida_close(aida: *const FlowaiAida) -> FlowaiSta
     guard(|| {
         // SAFETY: the caller passes a live handle or NULL.
         let aida = unsafe { handle_arg(aida, "aida") }?;
-        check_may_block()?;
         if let Some(client) = aida.slot.take() {
-            block_on(client.close())?;
+            if must_not_block() {
+                runtime()?.spawn(async move { client.close().await });
+            } else {
+                block_on(client.close())?;
+            }
         }
         Ok(())
     })
@@ -258,7 +263,7 @@ pub unsafe extern "C" fn flowai_aida_session_put_data(
         // SAFETY: the caller passes a live handle or NULL.
         let session = unsafe { handle_arg(session, "session") }?.slot.get()?;
         // SAFETY: the caller passes a NUL-terminated string or NULL.
-        let data = unsafe { json_arg(data_json, "data_json") }?;
+        let data = unsafe { required_json_arg(data_json, "data_json") }?;
         if !data.is_object() {
             return Err(Failure::invalid("data_json must be a JSON object"));
         }
@@ -310,7 +315,10 @@ pub unsafe extern "C" fn flowai_aida_session_send_image(
 /// Delete the session on the server (`delete_session`). When this returns, the CLOSED
 /// event has been delivered and `free_user_data` has run, and later calls on the handle
 /// return FLOWAI_CLOSED (even when the delete itself failed). Does not free the handle.
-/// Blocking; FLOWAI_MISUSE from a callback.
+/// Blocking, except from inside a flowai callback (of this or any other object): there it
+/// only starts the delete and returns FLOWAI_OK at once (a failure of the delete is then
+/// not reported), no reply follows, and the CLOSED event comes after the running callback
+/// has returned, exactly once and last, then `free_user_data`.
 ///
 /// # Safety
 /// `session` NULL or a live handle.
@@ -321,10 +329,19 @@ pub unsafe extern "C" fn flowai_aida_session_delete(
     guard(|| {
         // SAFETY: the caller passes a live handle or NULL.
         let handle = unsafe { handle_arg(session, "session") }?;
-        check_may_block()?;
         let Some(session) = handle.slot.take() else {
             return Err(Failure::closed("AIDA session"));
         };
+        if must_not_block() {
+            // Waiting for the pump here could wait for this very callback: stop it now
+            // (CLOSED follows once the callback returns) and delete in the background.
+            let rt = runtime()?;
+            handle.stop.send_replace(true);
+            rt.spawn(async move {
+                let _ = session.delete().await;
+            });
+            return Ok(());
+        }
         let result = block_on(session.delete())?;
         drop(session);
         handle.stop.send_replace(true);

@@ -216,6 +216,21 @@ pub(crate) unsafe fn json_arg(ptr: *const c_char, name: &str) -> FfiResult<serde
     }
 }
 
+/// Parse a required JSON argument: like [`json_arg`], but NULL is refused by name.
+///
+/// # Safety
+/// As for [`str_arg`].
+pub(crate) unsafe fn required_json_arg(
+    ptr: *const c_char,
+    name: &str,
+) -> FfiResult<serde_json::Value> {
+    if ptr.is_null() {
+        return Err(Failure::invalid(format!("{name} must not be NULL")));
+    }
+    // SAFETY: same contract as the caller's.
+    unsafe { json_arg(ptr, name) }
+}
+
 /// Borrow `len` bytes; NULL is allowed only when `len` is 0.
 ///
 /// # Safety
@@ -386,6 +401,12 @@ pub(crate) fn check_may_block() -> FfiResult {
         ));
     }
     Ok(())
+}
+
+/// Whether the calling thread is inside a library callback or on a runtime thread, where
+/// waiting for the runtime would deadlock; closes there start in the background instead.
+pub(crate) fn must_not_block() -> bool {
+    IN_CALLBACK.with(Cell::get) || tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// Run a C callback with the in-callback flag set, so blocking calls from it fail fast.

@@ -47,7 +47,8 @@ pub extern "C" fn flowai_last_error_message() -> *const c_char {
 }
 
 /// Free a string that a flowai function handed out. NULL is ignored. Each such string must
-/// be freed exactly once, and only with this function.
+/// be freed exactly once, and only with this function: freeing it twice is undefined
+/// behaviour and is not detected.
 ///
 /// # Safety
 /// `s` must be NULL or a string returned by a flowai function and not freed yet.

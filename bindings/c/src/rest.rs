@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use crate::ffi::{
     Failure, FfiResult, FlowaiStatus, Slot, block_on, check_out, free_handle, guard, handle_arg,
-    in_callback, into_handle, json_arg, opt_str_arg, str_arg, write_json, write_out,
+    in_callback, into_handle, json_arg, opt_str_arg, required_json_arg, str_arg, write_json,
+    write_out,
 };
 
 /// A Messaging API client (messages and webhook subscriptions). Opaque.
@@ -338,7 +339,7 @@ pub unsafe extern "C" fn flowai_messaging_webhook_create(
         // SAFETY: the caller passes a live handle or NULL.
         let client = unsafe { handle_arg(client, "client") }?.slot.get()?;
         // SAFETY: the caller passes a NUL-terminated string or NULL.
-        let value = unsafe { json_arg(webhook_json, "webhook_json") }?;
+        let value = unsafe { required_json_arg(webhook_json, "webhook_json") }?;
         let new = parse_new_webhook(&value)?;
         let created = block_on(client.create_webhook(&new))??;
         // SAFETY: `out_json` was checked non-NULL.
@@ -428,7 +429,7 @@ pub unsafe extern "C" fn flowai_messaging_webhook_update(
         // SAFETY: the caller passes NUL-terminated strings or NULL.
         let id = unsafe { str_arg(webhook_id, "webhook_id") }?;
         // SAFETY: as above.
-        let value = unsafe { json_arg(update_json, "update_json") }?;
+        let value = unsafe { required_json_arg(update_json, "update_json") }?;
         if !value.is_object() {
             return Err(Failure::invalid("update_json must be a JSON object"));
         }

@@ -14,9 +14,9 @@ use tokio::task::JoinHandle;
 
 use crate::event::{Dispatcher, FlowaiEventCallback, FlowaiEventKind, OwnedEvent};
 use crate::ffi::{
-    Failure, FfiResult, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, check_may_block,
-    check_out, free_handle, guard, guard_value, handle_arg, into_handle, json_arg, opt_str_arg,
-    owned_c_string, runtime, str_arg, write_json, write_out,
+    Failure, FfiResult, FlowaiFreeCallback, FlowaiStatus, Slot, block_on, check_out, free_handle,
+    guard, guard_value, handle_arg, into_handle, json_arg, must_not_block, opt_str_arg,
+    owned_c_string, required_json_arg, runtime, str_arg, write_json, write_out,
 };
 
 /// A Flow Socket session (one end user talking to the bot). Opaque.
@@ -348,7 +348,7 @@ pub unsafe extern "C" fn flowai_session_send(
 ) -> FlowaiStatus {
     guard(|| {
         // SAFETY: the caller passes a NUL-terminated string or NULL.
-        let value = unsafe { json_arg(message_json, "message_json") }?;
+        let value = unsafe { required_json_arg(message_json, "message_json") }?;
         let message: OutgoingMessage = serde_json::from_value(value)
             .map_err(|e| Failure::invalid(format!("message_json: {e}")))?;
         // SAFETY: forwarded contract.
@@ -376,7 +376,7 @@ pub unsafe extern "C" fn flowai_session_post(
         let handle = unsafe { handle_arg(session, "session") }?;
         let session = handle.slot.get()?;
         // SAFETY: the caller passes a NUL-terminated string or NULL.
-        let value = unsafe { json_arg(message_json, "message_json") }?;
+        let value = unsafe { required_json_arg(message_json, "message_json") }?;
         let mut message: OutgoingMessage = serde_json::from_value(value)
             .map_err(|e| Failure::invalid(format!("message_json: {e}")))?;
         message.validate()?;
@@ -408,8 +408,11 @@ pub unsafe extern "C" fn flowai_session_post(
 
 /// Close the session: pending sends fail with FLOWAI_CLOSED, and when this returns the
 /// CLOSED event has been delivered and `free_user_data` has run. Later calls on the handle
-/// return FLOWAI_CLOSED; closing twice is fine. Does not free the handle. Blocking;
-/// FLOWAI_MISUSE from a callback.
+/// return FLOWAI_CLOSED; closing twice is fine. Does not free the handle. Blocking, except
+/// from inside a flowai callback (of this or any other object): there it only starts the
+/// close and returns FLOWAI_OK at once, and the CLOSED event comes after the running
+/// callback has returned (still exactly once and last, then `free_user_data`); a later
+/// close from an app thread waits for it.
 ///
 /// # Safety
 /// `session` NULL or a live handle.
@@ -418,7 +421,16 @@ pub unsafe extern "C" fn flowai_session_close(session: *const FlowaiSession) -> 
     guard(|| {
         // SAFETY: the caller passes a live handle or NULL.
         let handle = unsafe { handle_arg(session, "session") }?;
-        check_may_block()?;
+        if must_not_block() {
+            // Waiting here could wait for this very callback; the pump stays joinable so
+            // a later close from an app thread still returns only after CLOSED.
+            if let Some(open) = handle.slot.take() {
+                runtime()?.spawn(async move {
+                    let _ = open.close().await;
+                });
+            }
+            return Ok(());
+        }
         let pump = handle.pump.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(session) = handle.slot.take() {
             block_on(session.close())??;

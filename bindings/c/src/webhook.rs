@@ -266,7 +266,8 @@ pub unsafe extern "C" fn flowai_receiver_url(
 
 /// Stop the receiver: no new calls are accepted, calls in progress finish, and this waits
 /// for the server to end. Later calls on it return FLOWAI_CLOSED. Does not free the handle.
-/// Blocking.
+/// Blocking; from inside a flowai callback it returns FLOWAI_MISUSE and leaves the receiver
+/// running (it would wait for its own callback): close it from an app thread.
 ///
 /// # Safety
 /// `receiver` NULL or a live handle.

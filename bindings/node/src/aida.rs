@@ -7,14 +7,14 @@ use flowai_core::aida::{AidaClient as CoreClient, AidaOptions, AidaSession as Co
 use flowai_core::phoenix::SocketEvent;
 use napi::Either;
 use napi::bindgen_prelude::Buffer;
-use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use crate::config::ClientOptions;
+use crate::dispatch::{Dispatcher, EventCallback};
 use crate::js_error;
-use crate::session::{EventCallback, error_json};
+use crate::session::error_json;
 
 /// How to reach one AIDA bot; unset fields come from `FLOWAI_AIDA_*`.
 #[napi(object)]
@@ -91,7 +91,7 @@ pub struct AidaClient {
 /// Connect and join the bot's channel; `onEvent` gets connection events (`closed` last)
 /// and is released after it.
 #[napi(
-    ts_args_type = "options: AidaClientOptions | undefined | null, onEvent: (event: string) => void",
+    ts_args_type = "options: AidaClientOptions | undefined | null, onEvent: (events: string) => void",
     ts_return_type = "Promise<AidaClient>"
 )]
 pub async fn connect_aida(
@@ -102,25 +102,19 @@ pub async fn connect_aida(
     let inner = CoreClient::connect(options).await.map_err(js_error)?;
     let mut events = inner.events();
     napi::bindgen_prelude::spawn(async move {
-        on_event.call(
-            json!({ "type": "connected" }).to_string(),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
+        let dispatcher = Dispatcher::new(on_event);
+        dispatcher.push_value(&json!({ "type": "connected" })).await;
         while let Some(event) = events.recv().await {
             let last = matches!(event, SocketEvent::Closed);
-            on_event.call(
-                socket_event_json(&event).to_string(),
-                ThreadsafeFunctionCallMode::NonBlocking,
-            );
+            dispatcher.push_value(&socket_event_json(&event)).await;
             if last {
                 return;
             }
         }
         // The socket went away without a Closed event: still end the stream once.
-        on_event.call(
-            json!({ "type": "closed", "error": null }).to_string(),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
+        dispatcher
+            .push_value(&json!({ "type": "closed", "error": null }))
+            .await;
     });
     Ok(AidaClient { inner })
 }
@@ -141,7 +135,7 @@ impl AidaClient {
 
     /// Start a session; `onEvent` gets its bot messages, then `closed`.
     #[napi(
-        ts_args_type = "data: any | undefined | null, onEvent: (event: string) => void",
+        ts_args_type = "data: any | undefined | null, onEvent: (events: string) => void",
         ts_return_type = "Promise<AidaSession>"
     )]
     pub async fn new_session(
@@ -158,7 +152,7 @@ impl AidaClient {
     }
 
     /// A handle to an existing session by id; replies sent before this call are not seen.
-    #[napi(ts_args_type = "id: string, onEvent: (event: string) => void")]
+    #[napi(ts_args_type = "id: string, onEvent: (events: string) => void")]
     pub fn session(&self, id: String, on_event: EventCallback) -> napi::Result<AidaSession> {
         if id.trim().is_empty() {
             return Err(js_error(Error::invalid("the session id is empty")));
@@ -195,6 +189,7 @@ impl AidaSession {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let pump = inner.clone();
         napi::bindgen_prelude::spawn(async move {
+            let dispatcher = Dispatcher::new(on_event);
             loop {
                 let message = tokio::select! {
                     message = pump.recv() => message,
@@ -207,12 +202,11 @@ impl AidaSession {
                     "text": message.text,
                     "payload": message.payload,
                 });
-                on_event.call(event.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+                dispatcher.push_value(&event).await;
             }
-            on_event.call(
-                json!({ "type": "closed", "error": null }).to_string(),
-                ThreadsafeFunctionCallMode::NonBlocking,
-            );
+            dispatcher
+                .push_value(&json!({ "type": "closed", "error": null }))
+                .await;
         });
         AidaSession {
             inner,

@@ -6,7 +6,9 @@
 //! runs on napi's one multi-thread tokio runtime (the `tokio_rt` feature).
 
 mod aida;
+mod bench;
 mod config;
+mod dispatch;
 mod management;
 mod messaging;
 mod receiver;
@@ -14,6 +16,7 @@ mod session;
 mod webhook;
 
 pub use aida::{AidaClient, AidaClientOptions, AidaSession, connect_aida};
+pub use bench::{BenchEvents, bench_events, bench_pipelined, debug_build};
 pub use config::ClientOptions;
 pub use management::ManagementClient;
 pub use messaging::{MessageOptions, MessagingClient, NewWebhook, WebhookUpdate};

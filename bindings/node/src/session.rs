@@ -14,10 +14,8 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::config::ClientOptions;
+use crate::dispatch::{Dispatcher, EventCallback, pump};
 use crate::{js_error, to_json};
-
-/// `(eventJson) => void`; while it exists the Node process stays alive.
-pub(crate) type EventCallback = ThreadsafeFunction<String, (), String, Status, false>;
 
 /// `(bytesSent, totalBytes) => void`.
 type ProgressCallback =
@@ -122,7 +120,7 @@ pub(crate) fn error_json(err: &Error) -> Value {
 }
 
 /// One session event as the JSON object `index.js` emits: `{ type, ... }`.
-fn event_json(event: &SessionEvent) -> Value {
+pub(crate) fn event_json(event: &SessionEvent) -> Value {
     let to = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Null);
     match event {
         SessionEvent::Connected => json!({ "type": "connected" }),
@@ -159,10 +157,10 @@ pub struct Session {
     inner: CoreSession,
 }
 
-/// Connect a session; `onEvent` gets every event as JSON, in order, `closed` last, and is
-/// released after it.
+/// Connect a session; `onEvent` gets every event, in order, in batches (a JSON array per
+/// call), `closed` last, and is released after it.
 #[napi(
-    ts_args_type = "options: SessionOptions | undefined | null, onEvent: (event: string) => void",
+    ts_args_type = "options: SessionOptions | undefined | null, onEvent: (events: string) => void",
     ts_return_type = "Promise<Session>"
 )]
 pub async fn connect_session(
@@ -170,22 +168,26 @@ pub async fn connect_session(
     on_event: EventCallback,
 ) -> napi::Result<Session> {
     let options = options.unwrap_or_default().into_core().map_err(js_error)?;
-    let (inner, mut events) = CoreSession::connect(options).await.map_err(js_error)?;
+    let (inner, events) = CoreSession::connect(options).await.map_err(js_error)?;
     napi::bindgen_prelude::spawn(async move {
-        while let Some(event) = events.next().await {
-            let last = matches!(event, SessionEvent::Closed { .. });
-            on_event.call(
-                event_json(&event).to_string(),
-                ThreadsafeFunctionCallMode::NonBlocking,
-            );
-            if last {
-                break;
-            }
-        }
-        // Dropping the callback here releases it, so a closed session lets Node exit.
-        drop(on_event);
+        let mut dispatcher = Dispatcher::new(on_event);
+        pump(events, &mut dispatcher).await;
+        // Dropping the callback here releases it (after the calls already queued), so a
+        // closed session lets Node exit.
+        drop(dispatcher);
     });
     Ok(Session { inner })
+}
+
+impl Session {
+    /// FLOWAI_CLOSED once closed: the thread's REST calls do not go through the socket, so
+    /// they would otherwise still work after `close`.
+    fn open(&self) -> napi::Result<()> {
+        if self.inner.is_closed() {
+            return Err(js_error(Error::closed("the session is closed")));
+        }
+        Ok(())
+    }
 }
 
 #[napi]
@@ -232,12 +234,14 @@ impl Session {
     /// The thread's messages as the service returns them.
     #[napi(ts_return_type = "Promise<any>")]
     pub async fn history(&self) -> napi::Result<Value> {
+        self.open()?;
         self.inner.history().await.map_err(js_error)
     }
 
     /// The messages the user has not noticed yet.
     #[napi(ts_return_type = "Promise<any>")]
     pub async fn unnoticed(&self) -> napi::Result<Value> {
+        self.open()?;
         self.inner.unnoticed().await.map_err(js_error)
     }
 
@@ -251,6 +255,7 @@ impl Session {
         path: String,
         progress: Option<ProgressCallback>,
     ) -> napi::Result<Value> {
+        self.open()?;
         let progress = progress.map(|callback| {
             let callback = Arc::new(callback);
             Arc::new(move |sent: u64, total: u64| {

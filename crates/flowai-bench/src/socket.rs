@@ -27,6 +27,8 @@ const SPEECH: &str = "hello";
 /// Sends in flight in the pipelined scenario.
 pub const WINDOW: usize = 64;
 /// Connects under way at once in the many-sessions scenario (well under the listen backlog).
+/// A connect task is spawned only once it holds a permit: 10,000 connect futures spawned up
+/// front would each hold ~11 KiB until their turn, as no app opening sessions in bulk would.
 const CONNECT_CONCURRENCY: usize = 256;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -51,6 +53,14 @@ pub struct Many {
     pub connect_s: f64,
     /// Growth of this process's RSS per idle session, KiB.
     pub rss_kib_per_session: f64,
+    /// Growth of the allocator's bytes in use per idle session, KiB (live heap, without
+    /// the free memory a connect burst leaves behind); 0 when unknown.
+    #[serde(default)]
+    pub heap_kib_per_session: f64,
+    /// RSS growth per idle session after `malloc_trim(0)` handed whole free pages back, KiB;
+    /// 0 when unknown.
+    #[serde(default)]
+    pub trimmed_rss_kib_per_session: f64,
     /// Aggregate acked messages per second, one in flight per session.
     pub msg_s: f64,
 }
@@ -355,15 +365,16 @@ pub async fn many(
 ) -> Result<Many, String> {
     let http = reqwest::Client::new();
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
-    let base_rss = stats::rss_kib();
+    let base = Memory::now();
     let start = Instant::now();
     let acked = match side {
         Side::Sdk => {
             let mut connects = Vec::with_capacity(sessions);
             for _ in 0..sessions {
-                let (gate, options) = (gate.clone(), sdk_options(target, Some(http.clone())));
+                let options = sdk_options(target, Some(http.clone()));
+                let permit = gate.clone().acquire_owned().await.map_err(fail)?;
                 connects.push(tokio::spawn(async move {
-                    let _permit = gate.acquire_owned().await.map_err(fail)?;
+                    let _permit = permit;
                     Session::connect(options).await.map_err(fail)
                 }));
             }
@@ -372,7 +383,7 @@ pub async fn many(
                 open.push(c.await.map_err(fail)??);
             }
             let connect_s = start.elapsed().as_secs_f64();
-            let per_session = settle_rss(base_rss, sessions).await;
+            let per_session = settle(&base, sessions).await;
             let acked = run_many(open, measure, |(session, mut events)| async move {
                 session.send_text(SPEECH).await.map_err(fail)?;
                 drain(&mut events);
@@ -384,9 +395,10 @@ pub async fn many(
         Side::Raw => {
             let mut connects = Vec::with_capacity(sessions);
             for _ in 0..sessions {
-                let (gate, http, target) = (gate.clone(), http.clone(), target.clone());
+                let (http, target) = (http.clone(), target.clone());
+                let permit = gate.clone().acquire_owned().await.map_err(fail)?;
                 connects.push(tokio::spawn(async move {
-                    let _permit = gate.acquire_owned().await.map_err(fail)?;
+                    let _permit = permit;
                     Raw::connect(&http, &target).await
                 }));
             }
@@ -395,7 +407,7 @@ pub async fn many(
                 open.push(c.await.map_err(fail)??);
             }
             let connect_s = start.elapsed().as_secs_f64();
-            let per_session = settle_rss(base_rss, sessions).await;
+            let per_session = settle(&base, sessions).await;
             let acked = run_many(open, measure, |mut raw: Raw| async move {
                 raw.round_trip().await?;
                 Ok(raw)
@@ -404,19 +416,60 @@ pub async fn many(
             (connect_s, per_session, acked)
         }
     };
-    let (connect_s, rss_kib_per_session, acked) = acked;
+    let (connect_s, memory, acked) = acked;
     Ok(Many {
         sessions,
         connect_s,
-        rss_kib_per_session,
+        rss_kib_per_session: memory.rss,
+        heap_kib_per_session: memory.heap,
+        trimmed_rss_kib_per_session: memory.trimmed_rss,
         msg_s: stats::rate(acked, measure),
     })
 }
 
-/// RSS growth per session once the freshly opened sessions sit idle.
-async fn settle_rss(base_rss: u64, sessions: usize) -> f64 {
+/// Resident and allocated memory of this process at one moment.
+struct Memory {
+    rss_kib: u64,
+    heap_bytes: Option<u64>,
+}
+
+impl Memory {
+    fn now() -> Self {
+        Memory {
+            rss_kib: stats::rss_kib(),
+            heap_bytes: stats::heap_in_use(),
+        }
+    }
+}
+
+/// Growth per session, KiB.
+struct PerSession {
+    rss: f64,
+    heap: f64,
+    trimmed_rss: f64,
+}
+
+/// Memory growth per session once the freshly opened sessions sit idle: RSS as the system
+/// sees it, the live heap, and RSS once glibc gave its free pages back.
+async fn settle(base: &Memory, sessions: usize) -> PerSession {
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stats::rss_kib().saturating_sub(base_rss) as f64 / sessions.max(1) as f64
+    let n = sessions.max(1) as f64;
+    let now = Memory::now();
+    let rss = now.rss_kib.saturating_sub(base.rss_kib) as f64 / n;
+    let heap = match (now.heap_bytes, base.heap_bytes) {
+        (Some(now), Some(base)) => now.saturating_sub(base) as f64 / 1024.0 / n,
+        _ => 0.0,
+    };
+    let trimmed_rss = if stats::trim_heap() {
+        stats::rss_kib().saturating_sub(base.rss_kib) as f64 / n
+    } else {
+        0.0
+    };
+    PerSession {
+        rss,
+        heap,
+        trimmed_rss,
+    }
 }
 
 /// One task per session repeating `round` until `measure` has passed; acks done in time.

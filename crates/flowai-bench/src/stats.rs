@@ -14,6 +14,35 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Bytes the allocator has handed out and not yet taken back (glibc `mallinfo2`: small
+/// chunks plus mmapped ones), None with another allocator or libc.
+pub fn heap_in_use() -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads the allocator's statistics.
+        let info = unsafe { libc::mallinfo2() };
+        Some((info.uordblks + info.hblkhd) as u64)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        None
+    }
+}
+
+/// Ask glibc to give whole free pages back to the system (`malloc_trim(0)`); false elsewhere.
+pub fn trim_heap() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only releases free memory the allocator holds.
+        unsafe { libc::malloc_trim(0) };
+        true
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
 /// User plus system CPU time of process `pid` (from /proc/PID/stat), None when unknown.
 pub fn cpu_time(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -24,6 +53,12 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     let stime: u64 = fields.get(12)?.parse().ok()?;
     // The kernel reports clock ticks; USER_HZ is 100 on every Linux this runs on.
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// The median of some figures (the upper one of an even count), 0 for none.
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Latencies collected in microseconds.

@@ -28,6 +28,8 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const RECENT: usize = 4096;
 /// Largest inbound message; replies are small, this bounds what a peer can make us buffer.
 const MAX_MESSAGE: usize = 1 << 20;
+/// Most queued sends written before one flush.
+const BATCH: usize = 64;
 
 /// What a [`super::Session`] handle asks of the task.
 pub(crate) enum Command {
@@ -125,6 +127,20 @@ impl Connector {
             Ok(Err(e)) => Err(ws_error(e)),
             Err(_) => Err(Error::timeout("websocket handshake timed out")),
         }
+    }
+}
+
+/// The outcome of a write under a deadline, as the reason the connection is lost.
+fn written(
+    result: std::result::Result<
+        std::result::Result<(), tokio_tungstenite::tungstenite::Error>,
+        tokio::time::error::Elapsed,
+    >,
+) -> std::result::Result<(), String> {
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ws_error(e).message().to_string()),
+        Err(_) => Err("writing to the websocket timed out".into()),
     }
 }
 
@@ -390,43 +406,17 @@ impl Task {
                         Some(Ok(_)) => awaiting_pong = false,
                     }
                 }
-                command = self.commands.recv() => match command {
-                    None => {
-                        close_gracefully(&mut ws).await;
-                        return Ended::Closing;
-                    }
-                    Some(Command::Close { done }) => {
-                        self.close_waiters.push(done);
-                        close_gracefully(&mut ws).await;
-                        return Ended::Closing;
-                    }
-                    Some(Command::Send { trace_id, message, reply }) => {
-                        let text = self.encode(trace_id, &message);
-                        match text {
-                            Err(e) => {
-                                let _ = reply.send(Err(e));
-                            }
-                            Ok(text) => {
-                                if self.enqueue(trace_id, message, reply)
-                                    && let Err(reason) = self.write(&mut ws, text).await
-                                {
-                                    return Ended::Lost(reason);
-                                }
-                            }
+                command = self.commands.recv() => {
+                    let ended = match command {
+                        Some(Command::Send { trace_id, message, reply }) => {
+                            self.sends(&mut ws, trace_id, message, reply).await
                         }
+                        other => self.control(&mut ws, other).await,
+                    };
+                    if let Some(ended) = ended {
+                        return ended;
                     }
-                    Some(Command::Frame { text, done }) => {
-                        match self.write(&mut ws, text).await {
-                            Ok(()) => {
-                                let _ = done.send(Ok(()));
-                            }
-                            Err(reason) => {
-                                let _ = done.send(Err(Error::connection(reason.clone())));
-                                return Ended::Lost(reason);
-                            }
-                        }
-                    }
-                },
+                }
                 _ = ping.tick() => {
                     if let Err(reason) = self.write(&mut ws, frames::PING.to_string()).await {
                         return Ended::Lost(reason);
@@ -443,6 +433,91 @@ impl Task {
                     ));
                 }
             }
+        }
+    }
+
+    /// Write a send and every send already queued behind it (up to [`BATCH`]), then flush
+    /// once: one syscall for a burst instead of one per message. A command of another kind
+    /// found in the queue is handled after the flush, so order is kept.
+    async fn sends(
+        &mut self,
+        ws: &mut Ws,
+        trace_id: u64,
+        message: Box<OutgoingMessage>,
+        reply: oneshot::Sender<Result<Delivered>>,
+    ) -> Option<Ended> {
+        let mut next = Some((trace_id, message, reply));
+        let mut carried = None;
+        let mut fed = 0usize;
+        while let Some((trace_id, message, reply)) = next.take() {
+            match self.encode(trace_id, &message) {
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+                Ok(text) => {
+                    if self.enqueue(trace_id, message, reply) {
+                        if let Err(reason) = self.feed(ws, text).await {
+                            return Some(Ended::Lost(reason));
+                        }
+                        fed += 1;
+                    }
+                }
+            }
+            if fed < BATCH {
+                match self.commands.try_recv() {
+                    Ok(Command::Send {
+                        trace_id,
+                        message,
+                        reply,
+                    }) => next = Some((trace_id, message, reply)),
+                    Ok(other) => carried = Some(other),
+                    Err(_) => {}
+                }
+            }
+        }
+        if fed > 0 {
+            let flushed = tokio::time::timeout(self.write_timeout, ws.flush()).await;
+            if let Err(reason) = written(flushed) {
+                return Some(Ended::Lost(reason));
+            }
+        }
+        match carried {
+            Some(command) => self.control(ws, Some(command)).await,
+            None => None,
+        }
+    }
+
+    async fn feed(&self, ws: &mut Ws, text: String) -> std::result::Result<(), String> {
+        written(tokio::time::timeout(self.write_timeout, ws.feed(Message::text(text))).await)
+    }
+
+    /// Every command but a send (None: every handle was dropped); Some when the connection ends.
+    async fn control(&mut self, ws: &mut Ws, command: Option<Command>) -> Option<Ended> {
+        match command {
+            None => {
+                close_gracefully(ws).await;
+                Some(Ended::Closing)
+            }
+            Some(Command::Close { done }) => {
+                self.close_waiters.push(done);
+                close_gracefully(ws).await;
+                Some(Ended::Closing)
+            }
+            Some(Command::Send {
+                trace_id,
+                message,
+                reply,
+            }) => Box::pin(self.sends(ws, trace_id, message, reply)).await,
+            Some(Command::Frame { text, done }) => match self.write(ws, text).await {
+                Ok(()) => {
+                    let _ = done.send(Ok(()));
+                    None
+                }
+                Err(reason) => {
+                    let _ = done.send(Err(Error::connection(reason.clone())));
+                    Some(Ended::Lost(reason))
+                }
+            },
         }
     }
 
