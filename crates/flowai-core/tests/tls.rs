@@ -166,11 +166,19 @@ async fn untrusted_certificate_is_a_connection_error() {
 async fn untrusted_certificate_keeps_a_session_offline() {
     let t = tls_emulator().await;
     // A connect failure other than an authorization refusal is retried, not returned:
-    // the session starts offline and only ever reports reconnect attempts.
+    // the session starts offline and reports each failed attempt with its reason.
     let (session, mut events) = Session::connect(session_options(&config(&t, false)))
         .await
         .unwrap();
     for _ in 0..3 {
+        let ev = tokio::time::timeout(GUARD, events.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let SessionEvent::Disconnected { reason } = ev else {
+            panic!("expected the failed attempt, got {ev:?}");
+        };
+        assert!(reason.contains("certificate"), "{reason}");
         let ev = tokio::time::timeout(GUARD, events.next())
             .await
             .unwrap()
@@ -191,7 +199,10 @@ async fn untrusted_certificate_keeps_a_session_offline() {
         .await
         .unwrap()
         .unwrap();
-    assert!(matches!(ev, SessionEvent::Reconnecting { .. }), "{ev:?}");
+    assert!(
+        matches!(&ev, SessionEvent::Disconnected { reason } if reason.contains("certificate")),
+        "{ev:?}"
+    );
     assert_eq!(t.emu.state().socket.connections(), 0);
     session.close().await.unwrap();
 }

@@ -185,7 +185,7 @@ pub enum SessionEvent {
         /// The jittered wait before it.
         delay: Duration,
     },
-    /// The websocket was lost; the session reconnects.
+    /// The websocket was lost, or a connect attempt failed; the session reconnects.
     Disconnected {
         /// Why, without any URL.
         reason: String,

@@ -260,6 +260,11 @@ impl Task {
                     if let Some(r) = ready.take() {
                         let _ = r.send(Ok(()));
                     }
+                    // Say why, so an app can tell a refused certificate from a server restart.
+                    self.emit(SessionEvent::Disconnected {
+                        reason: format!("connect failed: {}", e.message()),
+                    })
+                    .await;
                 }
             }
             let delay = ReconnectPacer::global().pace(self.backoff.delay(attempt));
