@@ -366,6 +366,14 @@ async fn closed_comes_once_and_last() {
         session.send_text("late").await.unwrap_err().kind(),
         ErrorKind::Closed
     );
+    for late in [
+        session.typing().await.unwrap_err(),
+        session.history().await.unwrap_err(),
+        session.unnoticed().await.unwrap_err(),
+        session.upload("Cargo.toml", None).await.unwrap_err(),
+    ] {
+        assert_eq!(late.kind(), ErrorKind::Closed, "{late}");
+    }
     let all = collector.await.unwrap();
     let closed = all
         .iter()

@@ -74,7 +74,9 @@ pub struct SessionOptions {
     /// Most events waiting unread before the session stops reading the socket.
     pub event_capacity: usize,
     /// The HTTP client for socket.info and the thread calls; when absent, a process-wide
-    /// client without connection pooling is shared by every session.
+    /// client without connection pooling is shared by every session. An app opening many
+    /// sessions on one runtime should pass one pooled client (a clone per session): every
+    /// socket.info then reuses a few kept-alive connections instead of opening one each.
     pub http_client: Option<reqwest::Client>,
     /// An extra root certificate for socket.info, the thread calls (when `http_client` is
     /// absent) and the websocket, besides the platform's roots.
@@ -432,7 +434,17 @@ impl Session {
         self.get("thread.unnoticed").await
     }
 
+    /// `FLOWAI_CLOSED` once the session ended: its REST calls end with it.
+    fn ensure_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::closed("the session is closed"))
+        } else {
+            Ok(())
+        }
+    }
+
     async fn get(&self, path: &str) -> Result<Value> {
+        self.ensure_open()?;
         let nonce = self.current_nonce();
         self.inner
             .identity
@@ -462,6 +474,7 @@ impl Session {
     ) -> Result<Value> {
         use futures_util::StreamExt;
 
+        self.ensure_open()?;
         let path = path.as_ref();
         let file = tokio::fs::File::open(path).await?;
         let total = file.metadata().await?.len();
