@@ -25,7 +25,7 @@ run_suite() {
 
 failed=0
 run_suite "rust" cargo test --workspace --quiet
-run_suite "cli" cargo build --quiet -p flowai-cli
+run_suite "build" cargo build --quiet --workspace
 for runner in tests/peer/run.sh tests/peer/phoenix_js/run.sh tests/c/run.sh tests/python/run.sh tests/node/run.sh tests/readme/run.sh tests/deny/run.sh; do
     [ -x "$runner" ] && run_suite "${runner#tests/}" "$runner"
 done

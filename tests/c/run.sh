@@ -17,7 +17,8 @@ fail() {
 }
 
 step "build libflowai and the emulator"
-cargo build --quiet -p flowai-c -p flowai-cli || exit 1
+# The whole workspace, so features unify as in `cargo test --workspace` and nothing rebuilds.
+cargo build --quiet --workspace || exit 1
 libdir="$root/target/debug"
 
 step "header staleness"

@@ -40,7 +40,7 @@ check() {
 }
 
 # C: the header and library from this checkout.
-cargo build -q -p flowai-c
+cargo build -q --workspace   # features unified as in the other suites: no rebuild
 gcc -std=c11 -Wall -Wextra -Werror -I include "$work/quickstart.c" -L target/debug -lflowai \
     -Wl,-rpath,"$root/target/debug" -o "$work/quickstart_c"
 check "C quick start" "customer service demo bot" "$work/quickstart_c"
