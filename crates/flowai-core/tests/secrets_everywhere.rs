@@ -46,7 +46,10 @@ async fn no_key_in_any_error_or_debug() {
     for config in [config.clone(), unreachable.clone()] {
         let m = MessagingClient::new(config.clone()).unwrap();
         clean("MessagingClient", &format!("{m:?}"));
-        let e = m.send_text("thread-1", "hi", Default::default()).await.unwrap_err();
+        let e = m
+            .send_text("thread-1", "hi", Default::default())
+            .await
+            .unwrap_err();
         clean("messaging error", &format!("{e} {e:?}"));
         let e = m.list_webhooks().await.unwrap_err();
         clean("webhooks error", &format!("{e} {e:?}"));
