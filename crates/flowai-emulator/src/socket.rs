@@ -61,8 +61,33 @@ struct Thread {
     history: VecDeque<Kept>,
     /// Replies not yet noticed by the user.
     unnoticed: VecDeque<Utf8Bytes>,
-    /// traceIds already answered: a resend gets its echo but no second reply.
+    /// Recent traceIds already answered: a resend gets its echo but no second reply.
+    /// Bounded, because a client only resends what is still pending on its side.
     answered: HashSet<u64>,
+    /// The same traceIds in the order they were answered, to forget the oldest.
+    answered_order: VecDeque<u64>,
+    /// How many distinct traceIds were answered in all.
+    answered_total: usize,
+}
+
+/// How many answered traceIds a thread remembers; far more than any client keeps pending.
+const ANSWERED_WINDOW: usize = 10_000;
+
+impl Thread {
+    /// Record `trace_id` as answered; false when it was answered already.
+    fn first_answer(&mut self, trace_id: u64) -> bool {
+        if !self.answered.insert(trace_id) {
+            return false;
+        }
+        self.answered_total += 1;
+        self.answered_order.push_back(trace_id);
+        if self.answered_order.len() > ANSWERED_WINDOW {
+            if let Some(oldest) = self.answered_order.pop_front() {
+                self.answered.remove(&oldest);
+            }
+        }
+        true
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -155,7 +180,7 @@ impl SocketState {
     pub fn answered(&self, thread_id: &str) -> usize {
         lock(&self.threads)
             .get(thread_id)
-            .map(|t| t.answered.len())
+            .map(|t| t.answered_total)
             .unwrap_or(0)
     }
 
@@ -470,7 +495,7 @@ async fn message_send(
     let first_time = {
         let mut threads = lock(&state.socket.threads);
         let thread = threads.entry(thread_id.to_string()).or_default();
-        let first = trace_id.is_none_or(|t| thread.answered.insert(t));
+        let first = trace_id.is_none_or(|t| thread.first_answer(t));
         if first {
             thread.history.push_back(Kept::Sent(payload));
             trim(&mut thread.history);
