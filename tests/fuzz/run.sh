@@ -11,5 +11,5 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
 fi
 for target in flow_frame phoenix_frame webhook_body rest_error_body; do
     echo "fuzz: $target"
-    cargo +nightly fuzz run "$target" -- -max_total_time="${FUZZ_SECONDS:-20}" -max_len=65536 -rss_limit_mb=1024
+    cargo +nightly fuzz run --fuzz-dir . "$target" -- -max_total_time="${FUZZ_SECONDS:-20}" -max_len=65536 -rss_limit_mb=1024
 done
