@@ -29,7 +29,8 @@ check() {
     local name="$1" needle="$2"
     shift 2
     echo "--- $name"
-    if out=$("$@" 2>&1) && grep -q -- "$needle" <<<"$out"; then
+    # A quick start that waits forever fails here instead of stalling the run.
+    if out=$(timeout 120 "$@" 2>&1) && grep -q -- "$needle" <<<"$out"; then
         echo "$out" | tail -n 5
         echo "ok: $name shows a bot reply"
     else

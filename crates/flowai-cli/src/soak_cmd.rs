@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use flowai_core::backoff::Backoff;
+use flowai_bench::stats::{heap_in_use, rss_kib};
 use flowai_core::socket::{OutgoingMessage, Session, SessionEvent, SessionOptions};
 use flowai_emulator::faults::FaultConfig;
 use flowai_emulator::{Emulator, EmulatorOptions, Faults};
@@ -79,17 +80,10 @@ impl Rng {
     }
 }
 
-/// Resident memory of this process in KiB (0 where /proc is missing).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+/// Live heap in KiB (0 where the allocator cannot tell): apart from RSS, it tells a
+/// growing structure from pages the allocator keeps.
+fn heap_kib() -> u64 {
+    heap_in_use().unwrap_or(0) / 1024
 }
 
 /// Run `flowai soak`.
@@ -200,7 +194,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     while started.elapsed() < duration {
         tokio::time::sleep(Duration::from_millis(200)).await;
         if rss_start.is_none() && started.elapsed() >= warm_up {
-            rss_start = Some(rss_kib());
+            rss_start = Some((rss_kib(), heap_kib()));
         }
         if last_print.elapsed() >= Duration::from_secs(args.every.max(1)) {
             last_print = Instant::now();
@@ -216,7 +210,8 @@ pub async fn run(args: Args) -> Result<(), String> {
         let _ = session.close().await;
     }
     while readers.join_next().await.is_some() {}
-    let rss_end = rss_kib();
+    let (rss_end, heap_end) = (rss_kib(), heap_kib());
+    let (rss_start, heap_start) = rss_start.unwrap_or((rss_end, heap_end));
 
     let sends = counters.sends.load(Ordering::Relaxed);
     let delivered = counters.delivered.load(Ordering::Relaxed);
@@ -229,8 +224,10 @@ pub async fn run(args: Args) -> Result<(), String> {
         "failed": failed,
         "lost": lost,
         "duplicated": duplicated,
-        "rss_kib_start": rss_start.unwrap_or(rss_end),
+        "rss_kib_start": rss_start,
         "rss_kib_end": rss_end,
+        "heap_kib_start": heap_start,
+        "heap_kib_end": heap_end,
         "faults_injected": counters.faults.load(Ordering::Relaxed),
         "sessions": args.sessions,
         "seconds": started.elapsed().as_secs_f64().round(),
@@ -240,8 +237,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     } else {
         progress(&args, started.elapsed(), &counters);
         println!(
-            "done: {sends} sends, {delivered} delivered, {failed} failed, {lost} lost, {duplicated} duplicated; RSS {} KiB after warm-up, {rss_end} KiB at the end; {} faults injected",
-            rss_start.unwrap_or(rss_end),
+            "done: {sends} sends, {delivered} delivered, {failed} failed, {lost} lost, {duplicated} duplicated; RSS {rss_start} KiB after warm-up, {rss_end} KiB at the end; heap {heap_start} KiB after warm-up, {heap_end} KiB at the end; {} faults injected",
             counters.faults.load(Ordering::Relaxed)
         );
     }
@@ -262,19 +258,21 @@ fn progress(args: &Args, elapsed: Duration, c: &Counters) {
         "duplicated": c.duplicated.load(Ordering::Relaxed),
         "faults": c.faults.load(Ordering::Relaxed),
         "rss_kib": rss_kib(),
+        "heap_kib": heap_kib(),
     });
     if args.json {
         eprintln!("{line}");
     } else {
         println!(
-            "{:>5}s  sends {:>9}  delivered {:>9}  failed {:>6}  duplicated {}  faults {:>4}  rss {} KiB",
+            "{:>5}s  sends {:>9}  delivered {:>9}  failed {:>6}  duplicated {}  faults {:>4}  rss {} KiB  heap {} KiB",
             elapsed.as_secs(),
             line["sends"],
             line["delivered"],
             line["failed"],
             line["duplicated"],
             line["faults"],
-            line["rss_kib"]
+            line["rss_kib"],
+            line["heap_kib"]
         );
     }
 }
