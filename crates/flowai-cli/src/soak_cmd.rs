@@ -1,5 +1,6 @@
 //! `flowai soak`: many socket sessions against an embedded emulator with random faults, counting sends, deliveries, losses, duplicates and memory over time.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,19 +38,39 @@ pub struct Args {
     json: bool,
 }
 
-/// One bit per traceId of a session: compact, so the soak itself keeps a flat footprint.
+/// How many words of traceId bits a [`Bits`] keeps at most: the latest 65,536 traceIds of
+/// a session, far more than its sends in flight within one send timeout.
+const HORIZON_WORDS: usize = 1024;
+
+/// One bit per traceId of a session, over a sliding window: leading words leave once all
+/// their bits are set (or past [`HORIZON_WORDS`]), so the soak's own bookkeeping stays
+/// flat however long it runs and the memory curve is the SDK's and the emulator's.
 #[derive(Default)]
-struct Bits(Vec<u64>);
+struct Bits {
+    /// Bit `b` of `words[k]` stands for traceId `(first + k) * 64 + b`.
+    words: VecDeque<u64>,
+    first: u64,
+}
 
 impl Bits {
-    /// Set bit `i`; false when it was already set.
+    /// Set bit `i`; false when it was already set. Bits older than the window count as
+    /// set: a traceId resolving 65,536 sends late is itself something to report.
     fn set(&mut self, i: u64) -> bool {
-        let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
+        let word = i / 64;
+        let Some(k) = word.checked_sub(self.first) else {
+            return false;
+        };
+        let k = k as usize;
+        if self.words.len() <= k {
+            self.words.resize(k + 1, 0);
         }
-        let fresh = self.0[word] & bit == 0;
-        self.0[word] |= bit;
+        let bit = 1u64 << (i % 64);
+        let fresh = self.words[k] & bit == 0;
+        self.words[k] |= bit;
+        while self.words.front() == Some(&u64::MAX) || self.words.len() > HORIZON_WORDS {
+            self.words.pop_front();
+            self.first += 1;
+        }
         fresh
     }
 }
@@ -188,19 +209,27 @@ pub async fn run(args: Args) -> Result<(), String> {
     };
 
     let started = Instant::now();
-    let warm_up = (duration / 6).min(Duration::from_secs(20));
+    // Long enough for the duplicate windows to fill and the allocator's arenas to settle.
+    let warm_up = (duration / 4).min(Duration::from_secs(30));
     let mut rss_start = None;
+    let mut rss_peak = 0;
     let mut last_print = Instant::now();
     while started.elapsed() < duration {
         tokio::time::sleep(Duration::from_millis(200)).await;
         if rss_start.is_none() && started.elapsed() >= warm_up {
             rss_start = Some((rss_kib(), heap_kib()));
         }
+        if rss_start.is_some() {
+            rss_peak = rss_peak.max(rss_kib());
+        }
         if last_print.elapsed() >= Duration::from_secs(args.every.max(1)) {
             last_print = Instant::now();
             progress(&args, started.elapsed(), &counters);
         }
     }
+    // Memory under load, before the sessions wind down.
+    let (rss_end, heap_end) = (rss_kib(), heap_kib());
+    let (rss_start, heap_start) = rss_start.unwrap_or((rss_end, heap_end));
     stop.store(true, Ordering::Relaxed);
     let _ = chaos.await;
     emu.faults().clear();
@@ -210,8 +239,8 @@ pub async fn run(args: Args) -> Result<(), String> {
         let _ = session.close().await;
     }
     while readers.join_next().await.is_some() {}
-    let (rss_end, heap_end) = (rss_kib(), heap_kib());
-    let (rss_start, heap_start) = rss_start.unwrap_or((rss_end, heap_end));
+    // What the closed sessions leave behind: back near the start if nothing leaked.
+    let heap_closed = heap_kib();
 
     let sends = counters.sends.load(Ordering::Relaxed);
     let delivered = counters.delivered.load(Ordering::Relaxed);
@@ -226,8 +255,11 @@ pub async fn run(args: Args) -> Result<(), String> {
         "duplicated": duplicated,
         "rss_kib_start": rss_start,
         "rss_kib_end": rss_end,
+        "rss_kib_peak": rss_peak.max(rss_end),
         "heap_kib_start": heap_start,
         "heap_kib_end": heap_end,
+        "heap_kib_after_close": heap_closed,
+        "warm_up_s": warm_up.as_secs(),
         "faults_injected": counters.faults.load(Ordering::Relaxed),
         "sessions": args.sessions,
         "seconds": started.elapsed().as_secs_f64().round(),
@@ -237,7 +269,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     } else {
         progress(&args, started.elapsed(), &counters);
         println!(
-            "done: {sends} sends, {delivered} delivered, {failed} failed, {lost} lost, {duplicated} duplicated; RSS {rss_start} KiB after warm-up, {rss_end} KiB at the end; heap {heap_start} KiB after warm-up, {heap_end} KiB at the end; {} faults injected",
+            "done: {sends} sends, {delivered} delivered, {failed} failed, {lost} lost, {duplicated} duplicated; RSS {rss_start} KiB after warm-up, {rss_end} KiB at the end of the load; heap {heap_start} KiB after warm-up, {heap_end} KiB at the end, {heap_closed} KiB once closed; {} faults injected",
             counters.faults.load(Ordering::Relaxed)
         );
     }
@@ -322,4 +354,23 @@ async fn inject_faults(faults: &Faults, seed: u64, stop: &AtomicBool, counters: 
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_find_repeats_and_stay_small() {
+        let mut bits = Bits::default();
+        for i in 0..100_000u64 {
+            assert!(bits.set(i));
+            assert!(!bits.set(i));
+        }
+        assert!(bits.words.len() <= 1);
+        // An unset bit keeps its word, and what follows it, until the horizon passes it.
+        bits.set(100_001);
+        assert!(!bits.set(100_001));
+        assert!(bits.set(100_000));
+    }
 }

@@ -17,6 +17,7 @@ pub mod management;
 pub mod messaging;
 pub mod models;
 pub mod phoenix;
+pub mod recent;
 pub mod secret;
 pub mod socket;
 pub mod tls;

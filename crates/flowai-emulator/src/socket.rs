@@ -1,6 +1,6 @@
 //! The Flow Socket API: socket.info with single-use endpoints, the websocket (delivered echo, bot replies, ping, errors), thread history, unnoticed and upload.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use flowai_core::models::ReplyMessage;
+use flowai_core::recent::RecentKeys;
 use flowai_core::secret::constant_time_eq;
 use futures_util::SinkExt;
 use serde::Serialize;
@@ -55,7 +56,7 @@ impl Kept {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Thread {
     /// Every message of the thread, sent and received, in order.
     history: VecDeque<Kept>,
@@ -63,15 +64,24 @@ struct Thread {
     unnoticed: VecDeque<Utf8Bytes>,
     /// Recent traceIds already answered: a resend gets its echo but no second reply.
     /// Bounded, because a client only resends what is still pending on its side.
-    answered: HashSet<u64>,
-    /// The same traceIds in the order they were answered, to forget the oldest.
-    answered_order: VecDeque<u64>,
+    answered: RecentKeys<u64>,
     /// How many distinct traceIds were answered in all.
     answered_total: usize,
 }
 
-/// How many answered traceIds a thread remembers; far more than any client keeps pending.
-const ANSWERED_WINDOW: usize = 10_000;
+/// How many answered traceIds a thread remembers at least; more than the SDK keeps pending.
+const ANSWERED_WINDOW: usize = 4096;
+
+impl Default for Thread {
+    fn default() -> Self {
+        Thread {
+            history: VecDeque::new(),
+            unnoticed: VecDeque::new(),
+            answered: RecentKeys::new(ANSWERED_WINDOW),
+            answered_total: 0,
+        }
+    }
+}
 
 impl Thread {
     /// Record `trace_id` as answered; false when it was answered already.
@@ -80,12 +90,6 @@ impl Thread {
             return false;
         }
         self.answered_total += 1;
-        self.answered_order.push_back(trace_id);
-        if self.answered_order.len() > ANSWERED_WINDOW {
-            if let Some(oldest) = self.answered_order.pop_front() {
-                self.answered.remove(&oldest);
-            }
-        }
         true
     }
 }

@@ -1,6 +1,6 @@
 //! The session task: one loop per session over commands, the websocket and the timers; connects, reconnects and tracks deliveries.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -20,12 +20,13 @@ use super::{SessionEvent, SessionOptions};
 use crate::backoff::{Backoff, ReconnectPacer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::{Delivered, Originator, Received};
+use crate::recent::RecentKeys;
 use crate::secret::Secret;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// How many delivered traceIds and reply keys are remembered to drop duplicates.
-const RECENT: usize = 4096;
+/// How many delivered traceIds and reply keys are at least remembered to drop duplicates.
+const RECENT: usize = 2048;
 /// Largest inbound message; replies are small, this bounds what a peer can make us buffer.
 const MAX_MESSAGE: usize = 1 << 20;
 /// Most queued sends written before one flush.
@@ -54,39 +55,6 @@ struct Pending {
     seq: u64,
     message: Box<OutgoingMessage>,
     reply: oneshot::Sender<Result<Delivered>>,
-}
-
-/// A bounded set remembering the latest keys.
-struct Recent {
-    set: HashSet<u64>,
-    order: VecDeque<u64>,
-}
-
-impl Recent {
-    fn new() -> Self {
-        Recent {
-            set: HashSet::new(),
-            order: VecDeque::new(),
-        }
-    }
-
-    /// Remember `key`; false when it was already there.
-    fn insert(&mut self, key: u64) -> bool {
-        if !self.set.insert(key) {
-            return false;
-        }
-        self.order.push_back(key);
-        if self.order.len() > RECENT
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
-        }
-        true
-    }
-
-    fn contains(&self, key: u64) -> bool {
-        self.set.contains(&key)
-    }
 }
 
 /// Everything needed to open a connection, shared with the connect future.
@@ -179,8 +147,8 @@ pub(crate) struct Task {
     events: mpsc::Sender<SessionEvent>,
     pending: HashMap<u64, Pending>,
     seq: u64,
-    delivered: Recent,
-    replies: Recent,
+    delivered: RecentKeys<u64>,
+    replies: RecentKeys<u64>,
     close_waiters: Vec<oneshot::Sender<()>>,
 }
 
@@ -213,8 +181,8 @@ impl Task {
             events,
             pending: HashMap::new(),
             seq: 0,
-            delivered: Recent::new(),
-            replies: Recent::new(),
+            delivered: RecentKeys::new(RECENT),
+            replies: RecentKeys::new(RECENT),
             close_waiters: Vec::new(),
         }
     }
@@ -594,7 +562,7 @@ impl Task {
         };
         if let Some(p) = self.pending.remove(&trace_id) {
             let _ = p.reply.send(Ok(delivered.clone()));
-        } else if self.delivered.contains(trace_id) {
+        } else if self.delivered.contains(&trace_id) {
             return;
         }
         self.delivered.insert(trace_id);

@@ -1,6 +1,6 @@
 //! An embedded HTTP server that receives webhook calls and hands verified events to the app, in order.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use super::verify::{DEFAULT_VERIFY_HEADER, Verifier};
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::WebhookEvent;
+use crate::recent::RecentKeys;
 use crate::secret::Secret;
 
 /// The header carrying a delivery id; retries of one delivery repeat it.
@@ -40,8 +41,8 @@ pub struct ReceiverOptions {
     pub max_body_bytes: usize,
     /// Events waiting for the handler; when full, calls get 503 so the sender retries. Default 1024.
     pub queue_capacity: usize,
-    /// How many accepted delivery ids are remembered to drop retried duplicates; 0 turns
-    /// deduplication off. Default 4096.
+    /// How many accepted delivery ids are at least remembered (up to twice as many) to drop
+    /// retried duplicates; 0 turns deduplication off. Default 4096.
     pub dedupe_capacity: usize,
 }
 
@@ -98,12 +99,19 @@ impl<T, E> Ack for std::result::Result<T, E> {
 }
 
 /// Delivery ids in flight and recently accepted, bounded.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Deliveries {
     in_flight: HashSet<String>,
-    done: HashSet<String>,
-    order: VecDeque<String>,
-    capacity: usize,
+    done: RecentKeys<String>,
+}
+
+impl Deliveries {
+    fn new(capacity: usize) -> Self {
+        Deliveries {
+            in_flight: HashSet::new(),
+            done: RecentKeys::new(capacity),
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -126,16 +134,9 @@ impl Deliveries {
 
     fn finish(&mut self, id: &str, accepted: bool) {
         self.in_flight.remove(id);
-        if !accepted || self.capacity == 0 {
-            return;
+        if accepted {
+            self.done.insert(id.to_string());
         }
-        if self.order.len() >= self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.done.remove(&old);
-            }
-        }
-        self.done.insert(id.to_string());
-        self.order.push_back(id.to_string());
     }
 }
 
@@ -183,10 +184,7 @@ impl WebhookReceiver {
     {
         let verifier = options.validate()?;
         let (queue, jobs) = mpsc::channel(options.queue_capacity);
-        let deliveries = Arc::new(Mutex::new(Deliveries {
-            capacity: options.dedupe_capacity,
-            ..Default::default()
-        }));
+        let deliveries = Arc::new(Mutex::new(Deliveries::new(options.dedupe_capacity)));
         spawn_handler(jobs, deliveries.clone(), move |e| handler(e).accepted())?;
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
@@ -395,17 +393,15 @@ mod tests {
 
     #[test]
     fn deliveries_remember_accepted_ids_boundedly() {
-        let mut d = Deliveries {
-            capacity: 2,
-            ..Default::default()
-        };
+        let mut d = Deliveries::new(2);
         assert_eq!(d.claim("a"), Claim::New);
         assert_eq!(d.claim("a"), Claim::InFlight);
         d.finish("a", false);
         assert_eq!(d.claim("a"), Claim::New);
         d.finish("a", true);
         assert_eq!(d.claim("a"), Claim::Done);
-        for id in ["b", "c"] {
+        // At least the latest two are remembered, at most four.
+        for id in ["b", "c", "d", "e"] {
             d.claim(id);
             d.finish(id, true);
         }
