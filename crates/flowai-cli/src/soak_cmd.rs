@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use flowai_core::backoff::Backoff;
 use flowai_bench::stats::{heap_in_use, rss_kib};
+use flowai_core::backoff::Backoff;
 use flowai_core::socket::{OutgoingMessage, Session, SessionEvent, SessionOptions};
 use flowai_emulator::faults::FaultConfig;
 use flowai_emulator::{Emulator, EmulatorOptions, Faults};

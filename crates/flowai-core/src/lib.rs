@@ -22,6 +22,7 @@ pub mod secret;
 pub mod socket;
 pub mod tls;
 pub mod webhook;
+mod websocket;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};

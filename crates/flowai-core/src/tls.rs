@@ -121,9 +121,9 @@ fn build_client_config(extra: Vec<CertificateDer<'static>>) -> Result<ClientConf
     }
 }
 
-/// The connector for websocket handshakes (`wss://`); configs are cached, so thousands of
-/// sessions do not each load the platform's roots.
-pub fn websocket_connector(ca: Option<&CaCert>) -> Result<tokio_tungstenite::Connector> {
+/// The TLS settings of websocket handshakes (`wss://`); cached, so thousands of sessions
+/// do not each load the platform's roots.
+pub fn websocket_config(ca: Option<&CaCert>) -> Result<Arc<ClientConfig>> {
     static DEFAULT: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     static WITH_CA: Mutex<Option<(Vec<u8>, Arc<ClientConfig>)>> = Mutex::new(None);
     let config = match ca {
@@ -148,7 +148,7 @@ pub fn websocket_connector(ca: Option<&CaCert>) -> Result<tokio_tungstenite::Con
             }
         }
     };
-    Ok(tokio_tungstenite::Connector::Rustls(config))
+    Ok(config)
 }
 
 /// Add `ca` to a reqwest client's roots, keeping the platform's.
@@ -196,7 +196,7 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{text:?}: {err}");
         }
         assert!(client_config(Some(&CaCert::pem("junk"))).is_err());
-        assert!(websocket_connector(Some(&CaCert::pem("junk"))).is_err());
+        assert!(websocket_config(Some(&CaCert::pem("junk"))).is_err());
     }
 
     #[test]

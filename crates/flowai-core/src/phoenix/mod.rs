@@ -434,7 +434,7 @@ impl PhoenixSocket {
     pub async fn connect(options: PhoenixOptions) -> Result<PhoenixSocket> {
         let endpoint = options.endpoint()?;
         let settings = Arc::new(options.settings);
-        let tls = crate::tls::websocket_connector(options.ca_cert.as_ref())?;
+        let tls = crate::tls::websocket_config(options.ca_cert.as_ref())?;
         let ws = task::open(&endpoint, &settings, &tls).await?;
         let shared = Arc::new(Shared {
             registry: Mutex::new(Registry::default()),

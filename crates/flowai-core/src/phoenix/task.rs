@@ -7,16 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::backoff::ReconnectPacer;
-
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::frame::{
     EVENT_CLOSE, EVENT_ERROR, EVENT_HEARTBEAT, EVENT_JOIN, EVENT_LEAVE, Frame, Reply,
@@ -25,9 +21,10 @@ use super::frame::{
 use super::{
     ChannelEvent, ChannelEvents, Command, ReplyFilter, Shared, SocketEvent, SocketSettings,
 };
+use crate::backoff::ReconnectPacer;
 use crate::error::{Error, ErrorKind, Result};
+use crate::websocket::{self, Ws};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Connecting = Pin<Box<dyn Future<Output = Result<Ws>> + Send>>;
 
 /// Small buffers keep an idle socket cheap; the message cap bounds what a server can make us hold.
@@ -44,18 +41,13 @@ fn ws_config(settings: &SocketSettings) -> WebSocketConfig {
 pub(crate) async fn open(
     endpoint: &url::Url,
     settings: &SocketSettings,
-    tls: &tokio_tungstenite::Connector,
+    tls: &Arc<rustls::ClientConfig>,
 ) -> Result<Ws> {
-    let attempt = tokio_tungstenite::connect_async_tls_with_config(
-        endpoint.as_str(),
-        Some(ws_config(settings)),
-        true,
-        Some(tls.clone()),
-    );
+    let attempt = websocket::connect(endpoint.as_str(), ws_config(settings), tls);
     match tokio::time::timeout(settings.connect_timeout, attempt).await {
         Err(_) => Err(Error::timeout("connecting to the Phoenix server timed out")),
         Ok(Err(err)) => Err(describe_ws_error(err)),
-        Ok(Ok((ws, _response))) => Ok(ws),
+        Ok(Ok(ws)) => Ok(ws),
     }
 }
 
@@ -79,7 +71,7 @@ pub(crate) fn spawn(
     shared: Arc<Shared>,
     commands: mpsc::Receiver<Command>,
     ws: Ws,
-    tls: tokio_tungstenite::Connector,
+    tls: Arc<rustls::ClientConfig>,
 ) {
     let task = Task {
         endpoint,
@@ -139,7 +131,7 @@ struct PushState {
 struct Task {
     endpoint: url::Url,
     /// TLS for `wss://` reconnects: the SDK's provider and roots.
-    tls: tokio_tungstenite::Connector,
+    tls: Arc<rustls::ClientConfig>,
     settings: Arc<SocketSettings>,
     shared: Arc<Shared>,
     commands: mpsc::Receiver<Command>,

@@ -292,7 +292,7 @@ impl Session {
             .build()
             .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?,
         };
-        let tls = crate::tls::websocket_connector(options.ca_cert.as_ref())?;
+        let tls = crate::tls::websocket_config(options.ca_cert.as_ref())?;
         let session_id = options
             .session_id
             .clone()
@@ -372,7 +372,6 @@ impl Session {
         message.trace_id = Some(trace_id);
         let (tx, rx) = oneshot::channel();
         let command = Command::Send {
-            trace_id,
             message: Box::new(message),
             reply: tx,
         };
@@ -414,7 +413,7 @@ impl Session {
         let (tx, rx) = oneshot::channel();
         self.inner
             .commands
-            .send(Command::Frame { text, done: tx })
+            .send(Command::Frame(Box::new((text, tx))))
             .await
             .map_err(|_| closed())?;
         match tokio::time::timeout(self.inner.send_timeout, rx).await {

@@ -7,12 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::endpoint::{Identity, is_final};
 use super::frames::{self, Inbound, OutgoingMessage};
@@ -22,30 +20,30 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::models::{Delivered, Originator, Received};
 use crate::recent::RecentKeys;
 use crate::secret::Secret;
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use crate::websocket::{self, Ws};
 
 /// How many delivered traceIds and reply keys are at least remembered to drop duplicates.
 const RECENT: usize = 2048;
 /// Largest inbound message; replies are small, this bounds what a peer can make us buffer.
 const MAX_MESSAGE: usize = 1 << 20;
+/// Initial read buffer of a connection, bytes.
+const READ_BUFFER: usize = 1024;
 /// Most queued sends written before one flush.
 const BATCH: usize = 64;
 
 /// What a [`super::Session`] handle asks of the task.
 pub(crate) enum Command {
+    /// The message's traceId is always set ([`super::Session::send`] assigns one).
     Send {
-        trace_id: u64,
         // Boxed: an OutgoingMessage is ~700 bytes and a tokio channel allocates 32 slots
         // up front, so an unboxed Send cost every idle session ~23 KiB of queue; one small
-        // allocation per send is cheap next to encoding the frame.
+        // allocation per send is cheap next to encoding the frame. Without a traceId
+        // field beside it, a command is 16 bytes.
         message: Box<OutgoingMessage>,
         reply: oneshot::Sender<Result<Delivered>>,
     },
-    Frame {
-        text: String,
-        done: oneshot::Sender<Result<()>>,
-    },
+    /// Boxed, as is rare: the command queue allocates room for 32 commands up front.
+    Frame(Box<(String, oneshot::Sender<Result<()>>)>),
     Close {
         done: oneshot::Sender<()>,
     },
@@ -64,11 +62,12 @@ struct Connector {
     connect_timeout: Duration,
     nonce: Arc<Mutex<Option<Secret>>>,
     /// TLS for `wss://` endpoints: the SDK's provider and roots.
-    tls: tokio_tungstenite::Connector,
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl Connector {
-    async fn open(&self) -> Result<Ws> {
+    /// The websocket is boxed: it would otherwise sit in the task's state twice.
+    async fn open(&self) -> Result<Box<Ws>> {
         let nonce = self.nonce.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let deadline = Instant::now() + self.connect_timeout;
         let endpoint = self
@@ -78,20 +77,17 @@ impl Connector {
         if let Some(secret) = endpoint.secret {
             *self.nonce.lock().unwrap_or_else(|e| e.into_inner()) = Some(secret);
         }
+        // The read buffer is allocated up front and kept for the connection's life; 1 KiB
+        // holds a delivery and a typical reply, and grows for a frame that needs more.
         let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
+            .read_buffer_size(READ_BUFFER)
             .write_buffer_size(4096)
             .max_write_buffer_size(4 * MAX_MESSAGE)
             .max_message_size(Some(MAX_MESSAGE))
             .max_frame_size(Some(MAX_MESSAGE));
-        let connect = tokio_tungstenite::connect_async_tls_with_config(
-            endpoint.url.expose(),
-            Some(config),
-            true,
-            Some(self.tls.clone()),
-        );
+        let connect = websocket::connect(endpoint.url.expose(), config, &self.tls);
         match tokio::time::timeout_at(deadline, connect).await {
-            Ok(Ok((ws, _))) => Ok(ws),
+            Ok(Ok(ws)) => Ok(Box::new(ws)),
             Ok(Err(e)) => Err(ws_error(e)),
             Err(_) => Err(Error::timeout("websocket handshake timed out")),
         }
@@ -137,7 +133,8 @@ enum Ended {
 pub(crate) struct Task {
     connector: Arc<Connector>,
     thread_id: String,
-    originator: Option<Originator>,
+    // Boxed: half a KiB that every idle session would otherwise carry in its task.
+    originator: Option<Box<Originator>>,
     ping_interval: Duration,
     pong_timeout: Duration,
     write_timeout: Duration,
@@ -160,7 +157,7 @@ impl Task {
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<SessionEvent>,
         nonce: Arc<Mutex<Option<Secret>>>,
-        tls: tokio_tungstenite::Connector,
+        tls: Arc<rustls::ClientConfig>,
     ) -> Self {
         Task {
             thread_id: identity.thread_id.clone(),
@@ -171,7 +168,7 @@ impl Task {
                 nonce,
                 tls,
             }),
-            originator: options.originator.clone(),
+            originator: options.originator.clone().map(Box::new),
             ping_interval: options.ping_interval,
             pong_timeout: options.pong_timeout,
             write_timeout: options.send_timeout,
@@ -270,10 +267,11 @@ impl Task {
                         self.close_waiters.push(done);
                         return None;
                     }
-                    Some(Command::Send { trace_id, message, reply }) => {
-                        self.enqueue(trace_id, message, reply);
+                    Some(Command::Send { message, reply }) => {
+                        self.enqueue(trace_of(&message), message, reply);
                     }
-                    Some(Command::Frame { done, .. }) => {
+                    Some(Command::Frame(frame)) => {
+                        let (_, done) = *frame;
                         let _ = done.send(Err(Error::connection("the session is not connected")));
                     }
                 },
@@ -328,7 +326,7 @@ impl Task {
             &self.thread_id,
             trace_id,
             message,
-            self.originator.as_ref(),
+            self.originator.as_deref(),
             nonce.as_ref().map(Secret::expose),
         )
     }
@@ -342,8 +340,8 @@ impl Task {
     }
 
     /// Run one open connection until it is lost or the session closes.
-    async fn connected(&mut self, mut ws: Ws) -> Ended {
-        if let Err(reason) = self.resend_pending(&mut ws).await {
+    async fn connected(&mut self, mut ws: Box<Ws>) -> Ended {
+        if let Err(reason) = Box::pin(self.resend_pending(&mut ws)).await {
             return Ended::Lost(reason);
         }
         let mut ping =
@@ -361,12 +359,18 @@ impl Task {
                         Some(Err(e)) => return Ended::Lost(ws_error(e).message().to_string()),
                         Some(Ok(Message::Text(text))) => {
                             awaiting_pong = false;
-                            self.inbound(text.as_str()).await;
+                            if let Some(event) = self.inbound(text.as_str()) {
+                                self.wait_for_room(event).await;
+                            }
                         }
                         Some(Ok(Message::Binary(bytes))) => {
                             awaiting_pong = false;
                             match std::str::from_utf8(&bytes) {
-                                Ok(text) => self.inbound(text).await,
+                                Ok(text) => {
+                                    if let Some(event) = self.inbound(text) {
+                                        self.wait_for_room(event).await;
+                                    }
+                                }
                                 Err(_) => self.emit(SessionEvent::Error {
                                     message: "binary frame is not UTF-8".into(),
                                 }).await,
@@ -381,10 +385,13 @@ impl Task {
                 }
                 command = self.commands.recv() => {
                     let ended = match command {
-                        Some(Command::Send { trace_id, message, reply }) => {
-                            self.sends(&mut ws, trace_id, message, reply).await
+                        Some(Command::Send { message, reply }) => {
+                            let trace_id = trace_of(&message);
+                            // Boxed, as are the others below: the task's size is that of
+                            // its largest state, and every idle session carries it.
+                            Box::pin(self.sends(&mut ws, trace_id, message, reply)).await
                         }
-                        other => self.control(&mut ws, other).await,
+                        other => Box::pin(self.control(&mut ws, other)).await,
                     };
                     if let Some(ended) = ended {
                         return ended;
@@ -438,11 +445,9 @@ impl Task {
             }
             if fed < BATCH {
                 match self.commands.try_recv() {
-                    Ok(Command::Send {
-                        trace_id,
-                        message,
-                        reply,
-                    }) => next = Some((trace_id, message, reply)),
+                    Ok(Command::Send { message, reply }) => {
+                        next = Some((trace_of(&message), message, reply));
+                    }
                     Ok(other) => carried = Some(other),
                     Err(_) => {}
                 }
@@ -476,21 +481,23 @@ impl Task {
                 close_gracefully(ws).await;
                 Some(Ended::Closing)
             }
-            Some(Command::Send {
-                trace_id,
-                message,
-                reply,
-            }) => Box::pin(self.sends(ws, trace_id, message, reply)).await,
-            Some(Command::Frame { text, done }) => match self.write(ws, text).await {
-                Ok(()) => {
-                    let _ = done.send(Ok(()));
-                    None
+            Some(Command::Send { message, reply }) => {
+                let trace_id = trace_of(&message);
+                Box::pin(self.sends(ws, trace_id, message, reply)).await
+            }
+            Some(Command::Frame(frame)) => {
+                let (text, done) = *frame;
+                match self.write(ws, text).await {
+                    Ok(()) => {
+                        let _ = done.send(Ok(()));
+                        None
+                    }
+                    Err(reason) => {
+                        let _ = done.send(Err(Error::connection(reason.clone())));
+                        Some(Ended::Lost(reason))
+                    }
                 }
-                Err(reason) => {
-                    let _ = done.send(Err(Error::connection(reason.clone())));
-                    Some(Ended::Lost(reason))
-                }
-            },
+            }
         }
     }
 
@@ -524,56 +531,79 @@ impl Task {
         }
     }
 
-    async fn inbound(&mut self, text: &str) {
-        match frames::parse_inbound(text) {
-            Inbound::Pong => {}
-            Inbound::Delivered(d) => self.on_delivered(d).await,
+    /// Handle one inbound frame; returns an event that found the app's queue full, which
+    /// the caller waits to hand over before reading on. Synchronous, so the common path
+    /// adds nothing to the size of the session's task.
+    fn inbound(&mut self, text: &str) -> Option<SessionEvent> {
+        let event = match frames::parse_inbound(text) {
+            Inbound::Pong => return None,
+            Inbound::Delivered(d) => return self.on_delivered(d),
             Inbound::Received(r) => {
                 if let Some(key) = reply_key(&r, text)
                     && !self.replies.insert(key)
                 {
-                    return;
+                    return None;
                 }
-                self.emit(SessionEvent::Reply(r)).await;
+                SessionEvent::Reply(r)
             }
-            Inbound::AgentTyping(v) => self.emit(SessionEvent::AgentTyping(Box::new(v))).await,
-            Inbound::Interruption(v) => self.emit(SessionEvent::Interruption(Box::new(v))).await,
+            Inbound::AgentTyping(v) => SessionEvent::AgentTyping(Box::new(v)),
+            Inbound::Interruption(v) => SessionEvent::Interruption(Box::new(v)),
             Inbound::Secret(nonce) => {
                 *self
                     .connector
                     .nonce
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) = nonce.map(Secret::new);
+                return None;
             }
-            Inbound::ServerError(message) => self.emit(SessionEvent::Error { message }).await,
-            Inbound::Malformed(message) => self.emit(SessionEvent::Error { message }).await,
-            Inbound::Unknown { kind, raw } => {
-                let raw = Box::new(raw);
-                self.emit(SessionEvent::Unknown { kind, raw }).await
+            Inbound::ServerError(message) | Inbound::Malformed(message) => {
+                SessionEvent::Error { message }
             }
-        }
+            Inbound::Unknown { kind, raw } => SessionEvent::Unknown {
+                kind,
+                raw: Box::new(raw),
+            },
+        };
+        self.offer(event)
     }
 
-    async fn on_delivered(&mut self, delivered: Delivered) {
-        let Some(trace_id) = delivered.trace_id else {
-            self.emit(SessionEvent::Delivered(Box::new(delivered)))
-                .await;
-            return;
-        };
-        if let Some(p) = self.pending.remove(&trace_id) {
-            let _ = p.reply.send(Ok(delivered.clone()));
-        } else if self.delivered.contains(&trace_id) {
-            return;
+    fn on_delivered(&mut self, delivered: Delivered) -> Option<SessionEvent> {
+        if let Some(trace_id) = delivered.trace_id {
+            if let Some(p) = self.pending.remove(&trace_id) {
+                let _ = p.reply.send(Ok(delivered.clone()));
+            } else if self.delivered.contains(&trace_id) {
+                return None;
+            }
+            self.delivered.insert(trace_id);
         }
-        self.delivered.insert(trace_id);
-        self.emit(SessionEvent::Delivered(Box::new(delivered)))
-            .await;
+        self.offer(SessionEvent::Delivered(Box::new(delivered)))
+    }
+
+    /// Queue `event` for the app if there is room; gives it back when the queue is full.
+    /// A dropped SessionEvents only means nobody listens.
+    fn offer(&self, event: SessionEvent) -> Option<SessionEvent> {
+        match self.events.try_send(event) {
+            Err(mpsc::error::TrySendError::Full(event)) => Some(event),
+            _ => None,
+        }
     }
 
     async fn emit(&self, event: SessionEvent) {
-        // A dropped SessionEvents only means nobody listens.
-        let _ = self.events.send(event).await;
+        if let Some(event) = self.offer(event) {
+            self.wait_for_room(event).await;
+        }
     }
+
+    /// Hand over an event once the app made room. Rare (the app is behind), so the wait is
+    /// boxed and does not enlarge every session's task.
+    async fn wait_for_room(&self, event: SessionEvent) {
+        let _ = Box::pin(self.events.send(event)).await;
+    }
+}
+
+/// The traceId of a message sent through [`super::Session::send`], which always sets it.
+fn trace_of(message: &OutgoingMessage) -> u64 {
+    message.trace_id.unwrap_or_default()
 }
 
 /// A key identifying one reply across resends: the service's message id when it gives one,
@@ -604,7 +634,8 @@ fn reject(command: Command) {
         Command::Send { reply, .. } => {
             let _ = reply.send(Err(Error::closed("the session is closed")));
         }
-        Command::Frame { done, .. } => {
+        Command::Frame(frame) => {
+            let (_, done) = *frame;
             let _ = done.send(Err(Error::closed("the session is closed")));
         }
         Command::Close { done } => {
