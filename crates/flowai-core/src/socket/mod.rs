@@ -228,18 +228,19 @@ impl SessionEvent {
 /// The events of one session, in order; `next` returns None after [`SessionEvent::Closed`].
 #[derive(Debug)]
 pub struct SessionEvents {
-    rx: mpsc::Receiver<SessionEvent>,
+    rx: flume::Receiver<SessionEvent>,
 }
 
 impl SessionEvents {
     /// The next event, or None once the session has ended and every event was read.
     pub async fn next(&mut self) -> Option<SessionEvent> {
-        self.rx.recv().await
+        self.rx.recv_async().await.ok()
     }
 
-    /// Like [`SessionEvents::next`] for a thread outside the runtime (panics inside one, as tokio's `blocking_recv`).
+    /// Like [`SessionEvents::next`], blocking the thread; for threads outside the runtime
+    /// (inside one it would stall a worker).
     pub fn blocking_next(&mut self) -> Option<SessionEvent> {
-        self.rx.blocking_recv()
+        self.rx.recv().ok()
     }
 
     /// An event when one is ready now.
@@ -309,7 +310,9 @@ impl Session {
             thread_id,
         };
         let (cmd_tx, cmd_rx) = mpsc::channel(options.queue_capacity.min(4096));
-        let (event_tx, event_rx) = mpsc::channel(options.event_capacity);
+        // flume for events: its queue grows with use, where tokio's mpsc allocates room for
+        // 32 events up front, nearly 2 KiB for every idle session.
+        let (event_tx, event_rx) = flume::bounded(options.event_capacity);
         let nonce = Arc::new(Mutex::new(None));
         let (ready_tx, ready_rx) = oneshot::channel();
         let task = Task::new(

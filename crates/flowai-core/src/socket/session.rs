@@ -141,7 +141,7 @@ pub(crate) struct Task {
     queue_capacity: usize,
     backoff: Backoff,
     commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<SessionEvent>,
+    events: flume::Sender<SessionEvent>,
     pending: HashMap<u64, Pending>,
     seq: u64,
     delivered: RecentKeys<u64>,
@@ -155,7 +155,7 @@ impl Task {
         identity: Identity,
         http: reqwest::Client,
         commands: mpsc::Receiver<Command>,
-        events: mpsc::Sender<SessionEvent>,
+        events: flume::Sender<SessionEvent>,
         nonce: Arc<Mutex<Option<Secret>>>,
         tls: Arc<rustls::ClientConfig>,
     ) -> Self {
@@ -249,7 +249,7 @@ impl Task {
         while let Ok(command) = self.commands.try_recv() {
             reject(command);
         }
-        let _ = self.events.send(SessionEvent::Closed { error }).await;
+        let _ = self.events.send_async(SessionEvent::Closed { error }).await;
         for waiter in self.close_waiters.drain(..) {
             let _ = waiter.send(());
         }
@@ -583,7 +583,7 @@ impl Task {
     /// A dropped SessionEvents only means nobody listens.
     fn offer(&self, event: SessionEvent) -> Option<SessionEvent> {
         match self.events.try_send(event) {
-            Err(mpsc::error::TrySendError::Full(event)) => Some(event),
+            Err(flume::TrySendError::Full(event)) => Some(event),
             _ => None,
         }
     }
@@ -597,7 +597,7 @@ impl Task {
     /// Hand over an event once the app made room. Rare (the app is behind), so the wait is
     /// boxed and does not enlarge every session's task.
     async fn wait_for_room(&self, event: SessionEvent) {
-        let _ = Box::pin(self.events.send(event)).await;
+        let _ = Box::pin(self.events.send_async(event)).await;
     }
 }
 
