@@ -38,7 +38,7 @@ pub(crate) enum Command {
         // Boxed: an OutgoingMessage is ~700 bytes and a tokio channel allocates 32 slots
         // up front, so an unboxed Send cost every idle session ~23 KiB of queue; one small
         // allocation per send is cheap next to encoding the frame. Without a traceId
-        // field beside it, a command is 16 bytes.
+        // field beside it (the message carries it), a command is 24 bytes.
         message: Box<OutgoingMessage>,
         reply: oneshot::Sender<Result<Delivered>>,
     },
