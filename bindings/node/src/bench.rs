@@ -4,7 +4,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use flowai_core::models::Delivered;
-use flowai_core::socket::{Session, SessionEvent, SessionOptions};
+use flowai_core::socket::{SessionEvent, SessionOptions, bench};
 use flowai_core::{Config, Error};
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
@@ -152,35 +152,11 @@ pub async fn bench_pipelined(
         config = config.with_client_id(id);
     }
     let options = SessionOptions::from_config(&config).map_err(js_error)?;
-    let spans =
+    let [warmup, measure] =
         [warmup_seconds, seconds].map(|s| Duration::try_from_secs_f64(s).unwrap_or_default());
-    let (session, mut events) = Session::connect(options).await.map_err(js_error)?;
-    tokio::spawn(async move { while events.next().await.is_some() {} });
-    let mut acked = 0u64;
-    for span in spans {
-        let start = Instant::now();
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..window.max(1) {
-            let s = session.clone();
-            tasks.spawn(async move {
-                let mut n = 0u64;
-                while start.elapsed() < span {
-                    s.send_text("hello").await?;
-                    n += 1;
-                }
-                Ok::<u64, Error>(n)
-            });
-        }
-        acked = 0;
-        while let Some(done) = tasks.join_next().await {
-            acked += done
-                .map_err(|e| Error::internal(e.to_string()))
-                .and_then(|n| n)
-                .map_err(js_error)?;
-        }
-    }
-    let _ = session.close().await;
-    Ok(acked as f64 / spans[1].as_secs_f64().max(f64::EPSILON))
+    bench::pipelined(options, window as usize, warmup, measure)
+        .await
+        .map_err(js_error)
 }
 
 /// Whether this addon is an unoptimised build (bench.mjs reports it).

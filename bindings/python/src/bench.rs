@@ -4,9 +4,9 @@ use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use flowai_core::Config;
 use flowai_core::models::Delivered;
-use flowai_core::socket::{Session, SessionEvent, SessionOptions};
-use flowai_core::{Config, Error};
+use flowai_core::socket::{SessionEvent, SessionOptions, bench};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -147,31 +147,7 @@ pub fn _bench_pipelined(
         config = config.with_client_id(id);
     }
     let options = SessionOptions::from_config(&config).map_err(|e| to_pyerr(py, &e))?;
-    let spans = [warmup, seconds].map(|s| Duration::try_from_secs_f64(s).unwrap_or_default());
-    block_on(py, async move {
-        let (session, mut events) = Session::connect(options).await?;
-        tokio::spawn(async move { while events.next().await.is_some() {} });
-        let mut acked = 0;
-        for span in spans {
-            let start = Instant::now();
-            let mut tasks = tokio::task::JoinSet::new();
-            for _ in 0..window.max(1) {
-                let s = session.clone();
-                tasks.spawn(async move {
-                    let mut n = 0u64;
-                    while start.elapsed() < span {
-                        s.send_text("hello").await?;
-                        n += 1;
-                    }
-                    Ok::<u64, Error>(n)
-                });
-            }
-            acked = 0;
-            while let Some(done) = tasks.join_next().await {
-                acked += done.map_err(|e| Error::internal(e.to_string()))??;
-            }
-        }
-        let _ = session.close().await;
-        Ok(acked as f64 / spans[1].as_secs_f64().max(f64::EPSILON))
-    })
+    let [warmup, measure] =
+        [warmup, seconds].map(|s| Duration::try_from_secs_f64(s).unwrap_or_default());
+    block_on(py, bench::pipelined(options, window, warmup, measure))
 }

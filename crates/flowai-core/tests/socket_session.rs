@@ -1,17 +1,18 @@
 //! The Flow Socket session end to end against the emulator over loopback: replies, reconnects, faults, queue, close.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use common::wait_for;
 use flowai_core::ErrorKind;
 use flowai_core::backoff::Backoff;
 use flowai_core::socket::{Session, SessionEvent, SessionEvents, SessionOptions};
 use flowai_emulator::{Emulator, EmulatorOptions, RunningEmulator};
-
-const WAIT: Duration = Duration::from_secs(15);
 
 async fn emulator() -> RunningEmulator {
     Emulator::new(EmulatorOptions::default())
@@ -30,23 +31,6 @@ fn options(emu: &RunningEmulator) -> SessionOptions {
     o.send_timeout = Duration::from_secs(10);
     o.connect_timeout = Duration::from_secs(5);
     o
-}
-
-/// Read events until one matches.
-async fn wait_for(
-    events: &mut SessionEvents,
-    mut pred: impl FnMut(&SessionEvent) -> bool,
-) -> SessionEvent {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let ev = events.next().await.expect("events ended early");
-            if pred(&ev) {
-                return ev;
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for an event")
 }
 
 /// Drain every event until the end, on its own task.

@@ -1,12 +1,15 @@
 //! HTTPS and WSS against the emulator with TLS: trusted through `FLOWAI_CA_CERT`, refused without it, one crypto provider.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
+use common::wait_for;
 use flowai_core::aida::{AidaClient, AidaOptions};
 use flowai_core::messaging::{MessageOptions, MessagingClient};
 use flowai_core::phoenix::SocketSettings;
-use flowai_core::socket::{Session, SessionEvent, SessionEvents, SessionOptions};
+use flowai_core::socket::{Session, SessionEvent, SessionOptions};
 use flowai_core::tls::CaCert;
 use flowai_core::{Config, ErrorKind};
 use flowai_emulator::{Emulator, EmulatorOptions, RunningEmulator, TlsOptions};
@@ -73,22 +76,6 @@ fn aida_options(config: &Config) -> AidaOptions {
         ..SocketSettings::default()
     };
     options
-}
-
-async fn wait_for(
-    events: &mut SessionEvents,
-    mut pred: impl FnMut(&SessionEvent) -> bool,
-) -> SessionEvent {
-    tokio::time::timeout(GUARD, async {
-        loop {
-            let ev = events.next().await.expect("events ended early");
-            if pred(&ev) {
-                return ev;
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for an event")
 }
 
 #[tokio::test]

@@ -20,6 +20,8 @@
 //! [`SessionEvent::Closed`] is always the last one. The session applies backpressure: when
 //! `event_capacity` events wait unread, it stops reading the socket until the app catches up.
 
+#[doc(hidden)]
+pub mod bench;
 mod endpoint;
 pub mod frames;
 mod session;
