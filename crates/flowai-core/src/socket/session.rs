@@ -147,6 +147,9 @@ pub(crate) struct Task {
     delivered: RecentKeys<u64>,
     replies: RecentKeys<u64>,
     close_waiters: Vec<oneshot::Sender<()>>,
+    /// A delivery just resolved the last send awaiting one: its sender is likely about to
+    /// send again, so the loop lets it run and takes its command before reading on.
+    idle_again: bool,
 }
 
 impl Task {
@@ -181,6 +184,7 @@ impl Task {
             delivered: RecentKeys::new(RECENT),
             replies: RecentKeys::new(RECENT),
             close_waiters: Vec::new(),
+            idle_again: false,
         }
     }
 
@@ -351,6 +355,19 @@ impl Task {
         tokio::pin!(pong_deadline);
         let mut awaiting_pong = false;
         loop {
+            if std::mem::take(&mut self.idle_again) {
+                // The woken sender runs first (yield_now defers this task behind it) and
+                // its next message is written before the frames queued behind the delivery
+                // are parsed: the peer works on that message meanwhile. One message in flight
+                // is the only case this serves, so it is skipped while others are pending.
+                tokio::task::yield_now().await;
+                if let Ok(command) = self.commands.try_recv() {
+                    if let Some(ended) = Box::pin(self.control(&mut ws, Some(command))).await {
+                        return ended;
+                    }
+                    continue;
+                }
+            }
             tokio::select! {
                 biased;
                 frame = ws.next() => {
@@ -571,6 +588,7 @@ impl Task {
         if let Some(trace_id) = delivered.trace_id {
             if let Some(p) = self.pending.remove(&trace_id) {
                 let _ = p.reply.send(Ok(delivered.clone()));
+                self.idle_again = self.pending.is_empty();
             } else if self.delivered.contains(&trace_id) {
                 return None;
             }
