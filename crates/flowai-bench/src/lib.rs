@@ -49,6 +49,13 @@ impl BenchOptions {
         }
     }
 
+    /// Interleaved rounds of each side of the one-session scenarios, which share the
+    /// measured time: the machine's load drifts during a run, alternating the sides exposes
+    /// both to it, and the report takes each side's median round.
+    fn session_rounds(&self) -> u32 {
+        3
+    }
+
     fn many_measure(&self) -> Duration {
         if self.quick {
             Duration::from_secs(3)
@@ -285,7 +292,7 @@ impl CpuMeter {
 pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<Report, String> {
     raise_file_limit();
     let (warmup, measure) = (options.warmup(), options.measure());
-    let total = 8 + 2 * WEBHOOK_ROUNDS;
+    let total = 4 * options.session_rounds() as usize + 4 + 2 * WEBHOOK_ROUNDS;
     let mut step = 0;
     let mut say = |what: &str| {
         step += 1;
@@ -293,16 +300,22 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     };
 
     let emu = EmulatorChild::spawn(&options.program).await?;
-    say("socket_single: flowai-core");
-    let meter = CpuMeter::start(emu.pid());
-    let t = emu.target().clone();
-    let sdk = on_worker(async move { socket::sdk_single(&t, warmup, measure).await }).await?;
-    let sdk_cores = meter.cores();
-    say("socket_single: raw tokio-tungstenite");
-    let meter = CpuMeter::start(emu.pid());
-    let t = emu.target().clone();
-    let raw = on_worker(async move { socket::raw_single(&t, warmup, measure).await }).await?;
-    let raw_cores = meter.cores();
+    let rounds = options.session_rounds();
+    let (mut sdk, mut raw) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        say(&format!(
+            "socket_single: flowai-core, round {round}/{rounds}"
+        ));
+        let t = emu.target().clone();
+        sdk.push(run_measured(&emu, socket::sdk_single(t, warmup, measure / rounds)).await?);
+        say(&format!(
+            "socket_single: raw tokio-tungstenite, round {round}/{rounds}"
+        ));
+        let t = emu.target().clone();
+        raw.push(run_measured(&emu, socket::raw_single(t, warmup, measure / rounds)).await?);
+    }
+    let (sdk, sdk_cores) = socket::Single::median(&sdk);
+    let (raw, raw_cores) = socket::Single::median(&raw);
     let r = round(ratio(sdk.msg_s, raw.msg_s), 3);
     let socket_single = SingleReport {
         sdk_msg_s: round(sdk.msg_s, 0),
@@ -321,16 +334,22 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     emu.stop().await;
 
     let emu = EmulatorChild::spawn(&options.program).await?;
-    say("socket_pipelined: flowai-core");
-    let meter = CpuMeter::start(emu.pid());
-    let t = emu.target().clone();
-    let sdk = on_worker(async move { socket::sdk_pipelined(&t, warmup, measure).await }).await?;
-    let sdk_cores = meter.cores();
-    say("socket_pipelined: raw tokio-tungstenite");
-    let meter = CpuMeter::start(emu.pid());
-    let t = emu.target().clone();
-    let raw = on_worker(async move { socket::raw_pipelined(&t, warmup, measure).await }).await?;
-    let socket_pipelined = rate_report(sdk, raw, sdk_cores, meter.cores(), 0.75);
+    let (mut sdk, mut raw) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        say(&format!(
+            "socket_pipelined: flowai-core, round {round}/{rounds}"
+        ));
+        let t = emu.target().clone();
+        sdk.push(run_measured(&emu, socket::sdk_pipelined(t, warmup, measure / rounds)).await?);
+        say(&format!(
+            "socket_pipelined: raw tokio-tungstenite, round {round}/{rounds}"
+        ));
+        let t = emu.target().clone();
+        raw.push(run_measured(&emu, socket::raw_pipelined(t, warmup, measure / rounds)).await?);
+    }
+    let (sdk, sdk_cores) = median_rate(&sdk);
+    let (raw, raw_cores) = median_rate(&raw);
+    let socket_pipelined = rate_report(sdk, raw, sdk_cores, raw_cores, 0.75);
     emu.stop().await;
 
     let emu = EmulatorChild::spawn(&options.program).await?;
@@ -398,6 +417,24 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
         webhook_receiver,
         rest_send,
     })
+}
+
+/// Run one round of a scenario against `emu` as a runtime task (see [`on_worker`]); returns
+/// its result with the CPU cores the emulator kept busy meanwhile.
+async fn run_measured<T: Send + 'static>(
+    emu: &EmulatorChild,
+    scenario: impl std::future::Future<Output = Result<T, String>> + Send + 'static,
+) -> Result<(T, f64), String> {
+    let meter = CpuMeter::start(emu.pid());
+    let result = on_worker(scenario).await?;
+    Ok((result, meter.cores()))
+}
+
+/// The median rate of some rounds, with the median of the emulator's cores.
+fn median_rate(rounds: &[(f64, f64)]) -> (f64, f64) {
+    let mut rates: Vec<f64> = rounds.iter().map(|r| r.0).collect();
+    let mut cores: Vec<f64> = rounds.iter().map(|r| r.1).collect();
+    (stats::median(&mut rates), stats::median(&mut cores))
 }
 
 /// Run a scenario as a runtime task, as an app's code runs: `run` itself is driven by

@@ -44,6 +44,22 @@ pub struct Single {
     pub p99_us: u64,
 }
 
+impl Single {
+    /// The median of some rounds (each with the emulator's cores): median rate and p50,
+    /// the worst p99, the median cores.
+    pub fn median(rounds: &[(Single, f64)]) -> (Single, f64) {
+        let mut rates: Vec<f64> = rounds.iter().map(|r| r.0.msg_s).collect();
+        let mut p50s: Vec<f64> = rounds.iter().map(|r| r.0.p50_us as f64).collect();
+        let mut cores: Vec<f64> = rounds.iter().map(|r| r.1).collect();
+        let single = Single {
+            msg_s: stats::median(&mut rates),
+            p50_us: stats::median(&mut p50s) as u64,
+            p99_us: rounds.iter().map(|r| r.0.p99_us).max().unwrap_or(0),
+        };
+        (single, stats::median(&mut cores))
+    }
+}
+
 /// What one side of the many-sessions scenario measured.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Many {
@@ -82,11 +98,11 @@ fn drain(events: &mut SessionEvents) {
 
 /// One SDK session, one message in flight, for `warmup` then `measure`.
 pub async fn sdk_single(
-    target: &Target,
+    target: Target,
     warmup: Duration,
     measure: Duration,
 ) -> Result<Single, String> {
-    let (session, mut events) = Session::connect(sdk_options(target, None))
+    let (session, mut events) = Session::connect(sdk_options(&target, None))
         .await
         .map_err(fail)?;
     let mut lat = Latencies::with_capacity(1 << 20);
@@ -111,11 +127,11 @@ pub async fn sdk_single(
 
 /// One SDK session with [`WINDOW`] sends in flight; acked messages per second.
 pub async fn sdk_pipelined(
-    target: &Target,
+    target: Target,
     warmup: Duration,
     measure: Duration,
 ) -> Result<f64, String> {
-    let (session, mut events) = Session::connect(sdk_options(target, None))
+    let (session, mut events) = Session::connect(sdk_options(&target, None))
         .await
         .map_err(fail)?;
     let mut acked = 0u64;
@@ -289,12 +305,12 @@ impl Raw {
 
 /// One raw session, one message in flight.
 pub async fn raw_single(
-    target: &Target,
+    target: Target,
     warmup: Duration,
     measure: Duration,
 ) -> Result<Single, String> {
     let http = reqwest::Client::new();
-    let mut raw = Raw::connect(&http, target).await?;
+    let mut raw = Raw::connect(&http, &target).await?;
     let mut lat = Latencies::with_capacity(1 << 20);
     for (span, keep) in [(warmup, false), (measure, true)] {
         let start = Instant::now();
@@ -316,12 +332,12 @@ pub async fn raw_single(
 
 /// One raw session with [`WINDOW`] sends in flight.
 pub async fn raw_pipelined(
-    target: &Target,
+    target: Target,
     warmup: Duration,
     measure: Duration,
 ) -> Result<f64, String> {
     let http = reqwest::Client::new();
-    let mut raw = Raw::connect(&http, target).await?;
+    let mut raw = Raw::connect(&http, &target).await?;
     let mut acked = 0u64;
     for (span, keep) in [(warmup, false), (measure, true)] {
         let start = Instant::now();
