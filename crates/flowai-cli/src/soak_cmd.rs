@@ -113,10 +113,19 @@ pub async fn run(args: Args) -> Result<(), String> {
         return Err("--minutes, --sessions and --window must be positive".into());
     }
     let duration = Duration::from_secs_f64(args.minutes * 60.0);
-    let emu = Emulator::new(EmulatorOptions::default())
-        .start()
-        .await
-        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    // The emulator keeps time-bounded state: endpoints for twice their lifetime, stalled
+    // sockets until it drops them. On the real service's scale (a minute each) that state
+    // grows for minutes and would read as a leak in a two-minute run, so the soak shortens
+    // both to fit its own compressed timescale (reconnects in milliseconds, pings every
+    // 250 ms), well inside the warm-up.
+    let emu = Emulator::new(EmulatorOptions {
+        endpoint_ttl: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(5),
+        ..EmulatorOptions::default()
+    })
+    .start()
+    .await
+    .map_err(|e| format!("cannot start the emulator: {e}"))?;
     let counters = Arc::new(Counters::default());
     let stop = Arc::new(AtomicBool::new(false));
     // One HTTP client for every session's socket.info calls.
@@ -309,6 +318,10 @@ fn progress(args: &Args, elapsed: Duration, c: &Counters) {
     }
 }
 
+/// How long the emulator holds a stalled socket: far beyond the sessions' pong deadline
+/// (500 ms), so each stall is detected by the client, not ended by the server.
+const STALL_HOLD_MS: u64 = 3_000;
+
 /// Break something at random every second or so, hold it a little, then clear it.
 async fn inject_faults(faults: &Faults, seed: u64, stop: &AtomicBool, counters: &Counters) {
     let mut rng = Rng(seed);
@@ -325,6 +338,7 @@ async fn inject_faults(faults: &Faults, seed: u64, stop: &AtomicBool, counters: 
             },
             2 => FaultConfig {
                 stall_after_frames: Some(rng.range(20, 400)),
+                stall_hold_ms: STALL_HOLD_MS,
                 ..FaultConfig::default()
             },
             3 => FaultConfig {

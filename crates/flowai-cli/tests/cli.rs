@@ -114,3 +114,38 @@ fn send_without_key_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn short_soak_with_faults_loses_and_duplicates_nothing() {
+    // Ten seconds with a fault about every second: the command itself fails on any loss or
+    // duplicate; the summary must carry every field.
+    let out = flowai()
+        .args(["soak", "--minutes", "0.17", "--sessions", "8", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    for field in [
+        "sends",
+        "delivered",
+        "failed",
+        "lost",
+        "duplicated",
+        "rss_kib_start",
+        "rss_kib_end",
+    ] {
+        assert!(summary[field].is_u64(), "{field} missing in {summary}");
+    }
+    assert!(summary["sends"].as_u64().unwrap() > 1000, "{summary}");
+    assert!(
+        summary["faults_injected"].as_u64().unwrap() >= 3,
+        "{summary}"
+    );
+    assert_eq!(summary["lost"], 0);
+    assert_eq!(summary["duplicated"], 0);
+}

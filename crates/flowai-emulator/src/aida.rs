@@ -180,7 +180,7 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                 let faults = state.faults.get();
                 if faults.aida_stall_after_frames.is_some_and(|n| inbound > n) {
                     // Hold the TCP connection open without reading or writing, like a hung peer.
-                    tokio::time::sleep(idle.max(Duration::from_secs(60))).await;
+                    tokio::time::sleep(state.faults.stall_hold(idle)).await;
                     break;
                 }
                 match Frame::parse(text.as_str()) {

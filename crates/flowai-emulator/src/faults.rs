@@ -45,6 +45,9 @@ pub struct FaultConfig {
     pub ack_delay_ms: u64,
     /// Which frames `ack_delay_ms` delays: every n-th per socket (0 and 1 mean every frame).
     pub ack_delay_every: u64,
+    /// How long a stalled socket (Flow or AIDA) is held open before the emulator drops it,
+    /// in milliseconds; 0 holds it for the idle timeout, at least a minute.
+    pub stall_hold_ms: u64,
 }
 
 /// Thread-safe holder of the [`FaultConfig`].
@@ -92,6 +95,14 @@ impl Faults {
         }
         c.refuse_aida_connect -= 1;
         Some(c.refuse_status.unwrap_or(503))
+    }
+
+    /// How long a stalled socket is held open (see [`FaultConfig::stall_hold_ms`]).
+    pub fn stall_hold(&self, idle_timeout: std::time::Duration) -> std::time::Duration {
+        match self.lock().stall_hold_ms {
+            0 => idle_timeout.max(std::time::Duration::from_secs(60)),
+            ms => std::time::Duration::from_millis(ms),
+        }
     }
 
     /// How long to hold the answers to the `count`-th inbound frame of a socket (1-based).

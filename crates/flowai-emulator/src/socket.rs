@@ -36,6 +36,30 @@ struct Token {
     thread_id: Option<String>,
 }
 
+/// The endpoints handed out, each kept for twice its lifetime (so a late connect is told
+/// "expired", not "unknown") and then swept.
+#[derive(Debug, Default)]
+struct Tokens {
+    map: HashMap<String, Token>,
+    next_sweep: Option<Instant>,
+}
+
+impl Tokens {
+    /// Add `token`, sweeping the old ones at most once per `ttl / 2`: a sweep per call made
+    /// connecting N sessions cost O(N²) under this lock, and a sweep by count let a
+    /// long-running emulator keep every endpoint of its last minutes.
+    fn insert(&mut self, token: String, entry: Token, ttl: Duration) {
+        let now = entry.created;
+        if self.next_sweep.is_none_or(|at| now >= at) {
+            let keep = ttl.saturating_mul(2).max(Duration::from_secs(1));
+            self.map
+                .retain(|_, t| now.saturating_duration_since(t.created) < keep);
+            self.next_sweep = Some(now + (ttl / 2).max(Duration::from_millis(100)));
+        }
+        self.map.insert(token, entry);
+    }
+}
+
 /// One kept message. Replies are kept as the frame text that was sent, shared with the
 /// socket write and the unnoticed list: building, cloning and later dropping a JSON tree per
 /// reply cost more than the rest of the message path.
@@ -106,7 +130,7 @@ struct Upload {
 pub struct SocketState {
     endpoint_ttl: Duration,
     idle_timeout: Duration,
-    tokens: Mutex<HashMap<String, Token>>,
+    tokens: Mutex<Tokens>,
     threads: Mutex<HashMap<String, Thread>>,
     uploads: Mutex<HashMap<String, Upload>>,
     socket_info_calls: AtomicU64,
@@ -268,25 +292,15 @@ async fn socket_info(
         uuid::Uuid::new_v4().simple()
     );
     let stale = state.faults.take_stale_socket_endpoint();
-    {
-        let mut tokens = lock(&socket.tokens);
-        let ttl = socket.endpoint_ttl;
-        // Sweep once every 1024 endpoints, not on every call: a sweep per call made
-        // connecting N sessions cost O(N²) under this lock (seconds for 10,000 sessions).
-        if tokens.len() % 1024 == 0 {
-            let now = Instant::now();
-            let keep = ttl.saturating_mul(2).max(Duration::from_secs(1));
-            tokens.retain(|_, t| now.saturating_duration_since(t.created) < keep);
-        }
-        tokens.insert(
-            token.clone(),
-            Token {
-                created: Instant::now(),
-                used: stale,
-                thread_id: param(&query, &headers, "threadId"),
-            },
-        );
-    }
+    lock(&socket.tokens).insert(
+        token.clone(),
+        Token {
+            created: Instant::now(),
+            used: stale,
+            thread_id: param(&query, &headers, "threadId"),
+        },
+        socket.endpoint_ttl,
+    );
     socket.endpoints_issued.fetch_add(1, Ordering::Relaxed);
     let ws_base = state
         .base_url
@@ -312,7 +326,7 @@ async fn upgrade(
         .fetch_add(1, Ordering::Relaxed);
     let thread_id = {
         let mut tokens = lock(&state.socket.tokens);
-        match tokens.get_mut(&token) {
+        match tokens.map.get_mut(&token) {
             None => return error_response(StatusCode::UNAUTHORIZED, "unknown endpoint"),
             Some(t) if t.used => return error_response(StatusCode::GONE, "endpoint already used"),
             Some(t) if t.created.elapsed() > state.socket.endpoint_ttl => {
@@ -364,7 +378,7 @@ async fn serve(mut socket: WebSocket, state: AppState, default_thread: Option<St
             && count > n
         {
             // Hold the TCP connection open without reading or writing, like a hung peer.
-            tokio::time::sleep(idle.max(Duration::from_secs(60))).await;
+            tokio::time::sleep(state.faults.stall_hold(idle)).await;
             return;
         }
         if let Some(delay) = state.faults.ack_delay(count) {
@@ -719,5 +733,38 @@ async fn upload_info(State(state): State<AppState>, Path(id): Path<String>) -> R
         }))
         .into_response(),
         None => error_response(StatusCode::NOT_FOUND, "unknown upload"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(created: Instant) -> Token {
+        Token {
+            created,
+            used: false,
+            thread_id: None,
+        }
+    }
+
+    #[test]
+    fn endpoints_are_kept_twice_their_lifetime_then_swept() {
+        let ttl = Duration::from_secs(1);
+        let t0 = Instant::now();
+        let mut tokens = Tokens::default();
+        tokens.insert("a".into(), token(t0), ttl);
+        tokens.insert("b".into(), token(t0 + Duration::from_millis(1500)), ttl);
+        // Within twice the lifetime: "a" is still known (a late connect hears "expired").
+        assert!(tokens.map.contains_key("a"));
+        tokens.insert("c".into(), token(t0 + Duration::from_secs(3)), ttl);
+        assert!(
+            !tokens.map.contains_key("a"),
+            "an endpoint past 2 x ttl is swept"
+        );
+        assert!(tokens.map.contains_key("b") && tokens.map.contains_key("c"));
+        tokens.insert("d".into(), token(t0 + Duration::from_secs(4)), ttl);
+        assert!(!tokens.map.contains_key("b"));
+        assert_eq!(tokens.map.len(), 2);
     }
 }
