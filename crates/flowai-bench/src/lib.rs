@@ -49,10 +49,10 @@ impl BenchOptions {
         }
     }
 
-    /// Interleaved rounds of each side of the one-session scenarios, which share the
+    /// Interleaved rounds of each side of the one-session and REST scenarios, which share the
     /// measured time: the machine's load drifts during a run, alternating the sides exposes
     /// both to it, and the report takes each side's median round.
-    fn session_rounds(&self) -> u32 {
+    fn rounds(&self) -> u32 {
         3
     }
 
@@ -292,7 +292,7 @@ impl CpuMeter {
 pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<Report, String> {
     raise_file_limit();
     let (warmup, measure) = (options.warmup(), options.measure());
-    let total = 4 * options.session_rounds() as usize + 4 + 2 * WEBHOOK_ROUNDS;
+    let total = 6 * options.rounds() as usize + 2 + 2 * WEBHOOK_ROUNDS;
     let mut step = 0;
     let mut say = |what: &str| {
         step += 1;
@@ -300,7 +300,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     };
 
     let emu = EmulatorChild::spawn(&options.program).await?;
-    let rounds = options.session_rounds();
+    let rounds = options.rounds();
     let (mut sdk, mut raw) = (Vec::new(), Vec::new());
     for round in 1..=rounds {
         say(&format!(
@@ -400,14 +400,21 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     );
 
     let emu = EmulatorChild::spawn(&options.program).await?;
-    say("rest_send: flowai-core");
-    let meter = CpuMeter::start(emu.pid());
-    let sdk = rest::run(rest::Client::Sdk, emu.target(), warmup, measure).await?;
-    let sdk_cores = meter.cores();
-    say("rest_send: raw reqwest");
-    let meter = CpuMeter::start(emu.pid());
-    let raw = rest::run(rest::Client::Raw, emu.target(), warmup, measure).await?;
-    let rest_send = rate_report(sdk, raw, sdk_cores, meter.cores(), 0.85);
+    let (mut sdk, mut raw) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        for (client, name, sink) in [
+            (rest::Client::Sdk, "flowai-core", &mut sdk),
+            (rest::Client::Raw, "raw reqwest", &mut raw),
+        ] {
+            say(&format!("rest_send: {name}, round {round}/{rounds}"));
+            let meter = CpuMeter::start(emu.pid());
+            let rate = rest::run(client, emu.target(), warmup, measure / rounds).await?;
+            sink.push((rate, meter.cores()));
+        }
+    }
+    let (sdk, sdk_cores) = median_rate(&sdk);
+    let (raw, raw_cores) = median_rate(&raw);
+    let rest_send = rate_report(sdk, raw, sdk_cores, raw_cores, 0.85);
     emu.stop().await;
 
     Ok(Report {

@@ -60,7 +60,8 @@ pub async fn run(args: Args) -> Result<(), String> {
     } else {
         print!("{}", report.table());
         println!(
-            "({} run, loopback, emulator in a child process; ratio = sdk / raw)",
+            "({} run, loopback, emulator in a child process; ratio = sdk / raw; socket_single, \
+             socket_pipelined and rest_send: median of 3 alternating rounds per side)",
             if args.quick { "quick" } else { "full" }
         );
     }
