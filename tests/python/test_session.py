@@ -183,3 +183,46 @@ def test_wrong_client_id_is_auth_error(emulator: dict[str, str]) -> None:
     with pytest.raises(flowai.FlowAIError) as info:
         flowai.Session.connect(client_id="bm90LWEtY2xpZW50fHg=")
     assert info.value.code in ("FLOWAI_AUTH", "FLOWAI_HTTP")
+
+
+def test_many_concurrent_awaits_each_resolve_once(emulator: dict[str, str]) -> None:
+    # Results reach the loop in batches: every awaitable must get its own result, once.
+    async def main() -> list[flowai.Delivered]:
+        session = await flowai.Session.connect_async()
+        try:
+            return await asyncio.gather(*(session.send_text_async(f"n {i}") for i in range(300)))
+        finally:
+            await session.close_async()
+
+    for _ in range(2):  # a second loop gets its own completions
+        delivered = asyncio.run(main())
+        assert len({d.trace_id for d in delivered}) == 300
+        assert all(isinstance(d, flowai.Delivered) for d in delivered)
+
+
+def test_cancelled_await_leaves_the_session_and_loop_working(emulator: dict[str, str]) -> None:
+    import json
+    import urllib.request
+
+    def faults(body: dict[str, int]) -> None:
+        request = urllib.request.Request(
+            emulator["FLOWAI_API_URL"] + "/_emulator/faults",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
+    async def main() -> flowai.Delivered:
+        session = await flowai.Session.connect_async()
+        try:
+            faults({"ackDelayMs": 2000, "ackDelayEvery": 1})
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(session.send_text_async("slow"), 0.05)
+            faults({})
+            return await asyncio.wait_for(session.send_text_async("fast"), 10)
+        finally:
+            faults({})
+            await session.close_async()
+
+    assert asyncio.run(main()).trace_id is not None

@@ -80,6 +80,10 @@ where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     runtime()?;
+    let fut = match crate::aio::batched(py, fut)? {
+        Ok(future) => return Ok(future),
+        Err(fut) => fut,
+    };
     pyo3_async_runtimes::tokio::future_into_py(py, async move {
         match fut.await {
             Ok(v) => Ok(v),

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use flowai_core::Error;
 use flowai_core::socket::{self as core, SessionEvent};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
@@ -185,6 +186,16 @@ pub fn event_value(event: &SessionEvent) -> Value {
 }
 
 static EVENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `json.loads`.
+fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    JSON_LOADS
+        .get_or_try_init(py, || {
+            py.import("json")?.getattr("loads").map(Bound::unbind)
+        })
+        .map(|f| f.bind(py))
+}
 
 /// The `flowai.models.Event` class.
 fn event_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -216,6 +227,16 @@ pub fn event_object<'py>(py: Python<'py>, event: &SessionEvent) -> PyResult<Boun
             let raw = PyDict::new(py);
             raw.set_item("type", "delivered")?;
             raw.set_item("payload", payload)?;
+            raw
+        }
+        SessionEvent::Reply(r) => {
+            // Replies are large trees: one pass to JSON text and CPython's own parser make
+            // far fewer calls across the boundary than building the dicts value by value.
+            let text = serde_json::to_string(r)
+                .map_err(|e| PyRuntimeError::new_err(format!("cannot encode a reply: {e}")))?;
+            let raw = PyDict::new(py);
+            raw.set_item("type", "reply")?;
+            raw.set_item("payload", json_loads(py)?.call1((text,))?)?;
             raw
         }
         other => to_py(py, &event_value(other))?.cast_into::<PyDict>()?,

@@ -4,6 +4,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod aida;
+mod aio;
 mod bench;
 mod bridge;
 mod dispatch;
