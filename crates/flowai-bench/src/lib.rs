@@ -299,21 +299,18 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
         progress(&format!("[{step}/{total}] {what}"));
     };
 
-    let emu = EmulatorChild::spawn(&options.program).await?;
     let rounds = options.rounds();
-    let (mut sdk, mut raw) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        say(&format!(
-            "socket_single: flowai-core, round {round}/{rounds}"
-        ));
-        let t = emu.target().clone();
-        sdk.push(run_measured(&emu, socket::sdk_single(t, warmup, measure / rounds)).await?);
-        say(&format!(
-            "socket_single: raw tokio-tungstenite, round {round}/{rounds}"
-        ));
-        let t = emu.target().clone();
-        raw.push(run_measured(&emu, socket::raw_single(t, warmup, measure / rounds)).await?);
-    }
+    let each = measure / rounds;
+    let emu = EmulatorChild::spawn(&options.program).await?;
+    let (sdk, raw) = alternate(
+        &emu,
+        rounds,
+        "socket_single",
+        &mut say,
+        |t| socket::sdk_single(t, warmup, each),
+        |t| socket::raw_single(t, warmup, each),
+    )
+    .await?;
     let (sdk, sdk_cores) = socket::Single::median(&sdk);
     let (raw, raw_cores) = socket::Single::median(&raw);
     let r = round(ratio(sdk.msg_s, raw.msg_s), 3);
@@ -334,19 +331,15 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     emu.stop().await;
 
     let emu = EmulatorChild::spawn(&options.program).await?;
-    let (mut sdk, mut raw) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        say(&format!(
-            "socket_pipelined: flowai-core, round {round}/{rounds}"
-        ));
-        let t = emu.target().clone();
-        sdk.push(run_measured(&emu, socket::sdk_pipelined(t, warmup, measure / rounds)).await?);
-        say(&format!(
-            "socket_pipelined: raw tokio-tungstenite, round {round}/{rounds}"
-        ));
-        let t = emu.target().clone();
-        raw.push(run_measured(&emu, socket::raw_pipelined(t, warmup, measure / rounds)).await?);
-    }
+    let (sdk, raw) = alternate(
+        &emu,
+        rounds,
+        "socket_pipelined",
+        &mut say,
+        |t| socket::sdk_pipelined(t, warmup, each),
+        |t| socket::raw_pipelined(t, warmup, each),
+    )
+    .await?;
     let (sdk, sdk_cores) = median_rate(&sdk);
     let (raw, raw_cores) = median_rate(&raw);
     let socket_pipelined = rate_report(sdk, raw, sdk_cores, raw_cores, 0.75);
@@ -400,18 +393,15 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     );
 
     let emu = EmulatorChild::spawn(&options.program).await?;
-    let (mut sdk, mut raw) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        for (client, name, sink) in [
-            (rest::Client::Sdk, "flowai-core", &mut sdk),
-            (rest::Client::Raw, "raw reqwest", &mut raw),
-        ] {
-            say(&format!("rest_send: {name}, round {round}/{rounds}"));
-            let meter = CpuMeter::start(emu.pid());
-            let rate = rest::run(client, emu.target(), warmup, measure / rounds).await?;
-            sink.push((rate, meter.cores()));
-        }
-    }
+    let (sdk, raw) = alternate(
+        &emu,
+        rounds,
+        "rest_send",
+        &mut say,
+        |t| async move { rest::run(rest::Client::Sdk, &t, warmup, each).await },
+        |t| async move { rest::run(rest::Client::Raw, &t, warmup, each).await },
+    )
+    .await?;
     let (sdk, sdk_cores) = median_rate(&sdk);
     let (raw, raw_cores) = median_rate(&raw);
     let rest_send = rate_report(sdk, raw, sdk_cores, raw_cores, 0.85);
@@ -426,15 +416,37 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     })
 }
 
-/// Run one round of a scenario against `emu` as a runtime task (see [`on_worker`]); returns
-/// its result with the CPU cores the emulator kept busy meanwhile.
-async fn run_measured<T: Send + 'static>(
+/// Each side's result with the CPU cores the emulator kept busy meanwhile, round by round.
+type Rounds<T> = Vec<(T, f64)>;
+
+/// Run `rounds` rounds of each side of a scenario against `emu`, alternating, each as a
+/// runtime task (see [`on_worker`]): the machine's load drifts during a run, and
+/// alternating exposes both sides to it alike.
+async fn alternate<T, S, R>(
     emu: &EmulatorChild,
-    scenario: impl std::future::Future<Output = Result<T, String>> + Send + 'static,
-) -> Result<(T, f64), String> {
-    let meter = CpuMeter::start(emu.pid());
-    let result = on_worker(scenario).await?;
-    Ok((result, meter.cores()))
+    rounds: u32,
+    scenario: &str,
+    say: &mut impl FnMut(&str),
+    sdk: impl Fn(Target) -> S,
+    raw: impl Fn(Target) -> R,
+) -> Result<(Rounds<T>, Rounds<T>), String>
+where
+    T: Send + 'static,
+    S: std::future::Future<Output = Result<T, String>> + Send + 'static,
+    R: std::future::Future<Output = Result<T, String>> + Send + 'static,
+{
+    let (mut sdk_rounds, mut raw_rounds) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        say(&format!("{scenario}: flowai-core, round {round}/{rounds}"));
+        let meter = CpuMeter::start(emu.pid());
+        let result = on_worker(sdk(emu.target().clone())).await?;
+        sdk_rounds.push((result, meter.cores()));
+        say(&format!("{scenario}: raw baseline, round {round}/{rounds}"));
+        let meter = CpuMeter::start(emu.pid());
+        let result = on_worker(raw(emu.target().clone())).await?;
+        raw_rounds.push((result, meter.cores()));
+    }
+    Ok((sdk_rounds, raw_rounds))
 }
 
 /// The median rate of some rounds, with the median of the emulator's cores.
