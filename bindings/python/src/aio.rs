@@ -5,7 +5,8 @@
 //! loop's thread and the runtime's for every completion; with many calls in flight that
 //! hand-over, not the work, sets the pace. Here a finished call only queues its result and,
 //! when the queue was empty, writes one byte to a socket the loop watches (`add_reader`);
-//! the loop then converts and resolves everything queued in one go.
+//! the loop then converts and resolves everything queued in one go. Session events for
+//! callbacks registered on a loop travel the same way ([`LoopInbox`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,23 +25,31 @@ use crate::bridge::to_pyerr;
 /// Builds the Python result of a finished call, on the loop's thread.
 type Finish = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
 
-/// What runtime threads share with the loop: finished calls and the wake-up socket.
+/// Work for the loop's thread, done in the order it was queued.
+enum Work {
+    /// The awaitable `id` finished.
+    Result(u64, Finish),
+    /// A call to make on the loop (a session event for a callback registered there).
+    Call(Box<dyn for<'py> FnOnce(Python<'py>) + Send>),
+}
+
+/// What other threads share with the loop: queued work and the wake-up socket.
 struct Shared {
-    done: Mutex<Vec<(u64, Finish)>>,
+    done: Mutex<Vec<Work>>,
     wake: UnixStream,
 }
 
 impl Shared {
-    fn done(&self) -> MutexGuard<'_, Vec<(u64, Finish)>> {
+    fn done(&self) -> MutexGuard<'_, Vec<Work>> {
         self.done.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queue a result; only the first of a batch wakes the loop (the loop takes the whole
-    /// queue after draining the socket, so no result is left without a wake-up).
-    fn finish(&self, id: u64, finish: Finish) {
+    /// Queue work; only the first of a batch wakes the loop (the loop takes the whole
+    /// queue after draining the socket, so nothing is left without a wake-up).
+    fn push(&self, work: Work) {
         let first = {
             let mut done = self.done();
-            done.push((id, finish));
+            done.push(work);
             done.len() == 1
         };
         if first {
@@ -62,12 +71,20 @@ pub struct Completions {
 
 #[pymethods]
 impl Completions {
-    /// Called by the loop when the socket is readable: resolve every queued future.
+    /// Called by the loop when the socket is readable: resolve every queued future and
+    /// make every queued call.
     fn _drain(&self, py: Python<'_>) {
         let mut sink = [0u8; 256];
         while matches!((&self.watch).read(&mut sink), Ok(n) if n == sink.len()) {}
         let batch = std::mem::take(&mut *self.shared.done());
-        for (id, finish) in batch {
+        for work in batch {
+            let (id, finish) = match work {
+                Work::Result(id, finish) => (id, finish),
+                Work::Call(call) => {
+                    call(py);
+                    continue;
+                }
+            };
             let future = self.futures().remove(&id);
             let Some(future) = future else { continue };
             let future = future.bind(py);
@@ -123,6 +140,31 @@ impl Completions {
         )?;
         event_loop.call_method1("add_reader", (fd, completions.bind(py).getattr("_drain")?))?;
         Ok(completions)
+    }
+}
+
+/// Where other threads queue calls for one loop's thread, without the GIL.
+#[derive(Clone)]
+pub struct LoopInbox(Arc<Shared>);
+
+impl std::fmt::Debug for LoopInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopInbox").finish_non_exhaustive()
+    }
+}
+
+impl LoopInbox {
+    /// The inbox of `event_loop`; fails when the loop cannot watch a socket.
+    pub fn of(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<LoopInbox> {
+        Ok(LoopInbox(
+            completions_of(py, event_loop)?.get().shared.clone(),
+        ))
+    }
+
+    /// Run `call` on the loop's thread after everything queued before it (never, once the
+    /// loop is closed).
+    pub fn call(&self, call: impl for<'py> FnOnce(Python<'py>) + Send + 'static) {
+        self.0.push(Work::Call(Box::new(call)));
     }
 }
 
@@ -205,7 +247,7 @@ where
                 .map_err(Into::into),
             Err(e) => Err(to_pyerr(py, &e)),
         });
-        shared.finish(id, finish);
+        shared.push(Work::Result(id, finish));
     });
     let cancel = CancelTask {
         task: task.abort_handle(),

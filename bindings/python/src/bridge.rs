@@ -277,6 +277,8 @@ pub fn json_of<T: serde::Serialize>(value: &T) -> flowai_core::Result<Value> {
 pub struct Callback {
     func: Py<PyAny>,
     event_loop: Option<Py<PyAny>>,
+    /// Where session events for this callback are queued for its loop, without the GIL.
+    inbox: Option<crate::aio::LoopInbox>,
 }
 
 impl Callback {
@@ -285,15 +287,25 @@ impl Callback {
         if !func.is_callable() {
             return Err(PyTypeError::new_err(format!("{what} must be callable")));
         }
-        let event_loop = py
-            .import("asyncio")?
-            .call_method0("get_running_loop")
-            .ok()
-            .map(Bound::unbind);
+        let event_loop = py.import("asyncio")?.call_method0("get_running_loop").ok();
+        let inbox = event_loop
+            .as_ref()
+            .and_then(|l| crate::aio::LoopInbox::of(py, l).ok());
         Ok(Callback {
             func: func.unbind(),
-            event_loop,
+            event_loop: event_loop.map(Bound::unbind),
+            inbox,
         })
+    }
+
+    /// The inbox of the callback's loop, when it has one reachable without the GIL.
+    pub fn inbox(&self) -> Option<&crate::aio::LoopInbox> {
+        self.inbox.as_ref()
+    }
+
+    /// Call it on this thread, with the GIL held; exceptions go to `sys.unraisablehook`.
+    pub fn call_here(&self, py: Python<'_>, args: Bound<'_, PyTuple>) {
+        call_reporting(py, &self.func, args);
     }
 
     /// Deliver the arguments `make` builds with the GIL held.

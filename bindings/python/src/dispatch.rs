@@ -45,6 +45,17 @@ impl EventSource for mpsc::Receiver<SessionEvent> {
     }
 }
 
+/// Add `first` and every event ready now to `batch`, up to [`BATCH`].
+fn fill<S: EventSource>(source: &mut S, first: SessionEvent, batch: &mut Vec<SessionEvent>) {
+    batch.push(first);
+    while batch.len() < BATCH {
+        match source.ready_next() {
+            Some(event) => batch.push(event),
+            None => break,
+        }
+    }
+}
+
 /// Read `source` in batches (`wait` for one event, then take what is ready, up to
 /// [`BATCH`]) and give each batch to `sink` until the source ends or `sink` says `closed`
 /// was handled.
@@ -55,13 +66,7 @@ pub fn pump<S: EventSource>(
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(first) = wait(&mut source) {
-        batch.push(first);
-        while batch.len() < BATCH {
-            match source.ready_next() {
-                Some(event) => batch.push(event),
-                None => break,
-            }
-        }
+        fill(&mut source, first, &mut batch);
         let done = sink(&mut batch);
         batch.clear();
         if done {
@@ -70,12 +75,28 @@ pub fn pump<S: EventSource>(
     }
 }
 
+/// An event with the callbacks that must be called on the event thread itself.
+type OnThread = (Arc<SessionEvent>, Vec<Arc<Callback>>);
+
+/// Why the event thread came back to take the GIL.
+enum Step {
+    /// Some events have callbacks to call on this thread.
+    OnThread,
+    /// `closed` was routed: deliver what is left and release the callbacks.
+    Closed,
+    /// The source ended without `closed`.
+    Ended,
+}
+
 /// Start the thread that reads a session's events (its own thread, so callbacks may block,
 /// even on this session's blocking calls).
 ///
-/// The thread stays attached to the interpreter for its whole life and only releases the
-/// GIL while it waits: re-creating a Python thread state for every wake-up costs more than
-/// delivering a whole batch.
+/// Waiting and routing happen without the GIL: events for callbacks registered on an
+/// asyncio loop go to that loop's inbox (the loop builds the event objects and calls them
+/// in order), and the iteration queue takes plain JSON. The GIL is taken only for callbacks
+/// called on this thread, so a session whose callbacks live on a loop never contends for
+/// it here. The thread stays attached to the interpreter for its whole life: re-creating a
+/// Python thread state for every wake-up costs more than delivering a whole batch.
 pub fn spawn_pump<S: EventSource>(
     source: S,
     handlers: Handlers,
@@ -84,13 +105,23 @@ pub fn spawn_pump<S: EventSource>(
     std::thread::Builder::new()
         .name("flowai-session".into())
         .spawn(move || {
+            let mut source = source;
             // Without an interpreter (it is shutting down) nothing can be delivered any more.
             let _ = Python::try_attach(|py| {
-                pump(
-                    source,
-                    |s| py.detach(|| s.wait_next()),
-                    |batch| deliver(py, batch, &handlers, &queue),
-                );
+                let (mut batch, mut on_thread) = (Vec::with_capacity(BATCH), Vec::new());
+                loop {
+                    let step = py.detach(|| {
+                        route(&mut source, &mut batch, &handlers, &queue, &mut on_thread)
+                    });
+                    deliver_here(py, &mut on_thread);
+                    if !matches!(step, Step::OnThread) {
+                        // The callables are released here, with the GIL held.
+                        drop(std::mem::take(
+                            &mut *handlers.lock().unwrap_or_else(|e| e.into_inner()),
+                        ));
+                        break;
+                    }
+                }
             });
         })
         .map_err(|e| Error::internal(format!("cannot start the session event thread: {e}")))
@@ -106,47 +137,77 @@ fn targets(handlers: &Handlers, kind: &str) -> (Vec<Arc<Callback>>, bool) {
     (targets, !list.is_empty())
 }
 
-/// Deliver one batch in order; true once `closed` was delivered (the callbacks are then
-/// released). Events go to the callbacks registered for them, or to the iteration queue
-/// while no callback is registered; waiting on a full queue is the backpressure that makes
-/// the core stop reading the socket.
-fn deliver(
-    py: Python<'_>,
+/// Wait for events and route them in order, without the GIL, until some need this thread's
+/// callbacks (left in `on_thread`), `closed` was routed or the source ended. Events go to
+/// the callbacks registered for them, or to the iteration queue while no callback is
+/// registered; waiting on a full queue is the backpressure that makes the core stop
+/// reading the socket.
+fn route<S: EventSource>(
+    source: &mut S,
     batch: &mut Vec<SessionEvent>,
     handlers: &Handlers,
     queue: &mpsc::Sender<Value>,
-) -> bool {
-    for event in batch.drain(..) {
-        let closed = matches!(event, SessionEvent::Closed { .. });
-        let kind = event_kind(&event);
-        let (targets, has_handlers) = targets(handlers, &kind);
-        if !targets.is_empty() {
-            match event_object(py, &event).and_then(|e| PyTuple::new(py, [e])) {
-                Ok(args) => {
-                    for cb in &targets {
-                        cb.deliver(py, args.clone());
+    on_thread: &mut Vec<OnThread>,
+) -> Step {
+    loop {
+        let Some(first) = source.wait_next() else {
+            return Step::Ended;
+        };
+        fill(source, first, batch);
+        for event in batch.drain(..) {
+            let closed = matches!(event, SessionEvent::Closed { .. });
+            let (targets, has_handlers) = targets(handlers, &event_kind(&event));
+            if !has_handlers || closed {
+                if let Err(mpsc::error::TrySendError::Full(value)) =
+                    queue.try_send(event_value(&event))
+                {
+                    let _ = queue.blocking_send(value);
+                }
+            }
+            let event = Arc::new(event);
+            let mut here = Vec::new();
+            for cb in targets {
+                match cb.inbox() {
+                    Some(inbox) => {
+                        let (cb, event) = (cb.clone(), event.clone());
+                        inbox.call(move |py| match event_args(py, &event) {
+                            Ok(args) => cb.call_here(py, args),
+                            Err(err) => err.write_unraisable(py, None),
+                        });
                     }
+                    None => here.push(cb),
                 }
-                Err(err) => err.write_unraisable(py, None),
+            }
+            if !here.is_empty() {
+                on_thread.push((event, here));
+            }
+            if closed {
+                return Step::Closed;
             }
         }
-        if !has_handlers || closed {
-            match queue.try_send(event_value(&event)) {
-                Err(mpsc::error::TrySendError::Full(value)) => {
-                    let _ = py.detach(|| queue.blocking_send(value));
-                }
-                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            }
-        }
-        if closed {
-            // The callables are released here, with the GIL held.
-            drop(std::mem::take(
-                &mut *handlers.lock().unwrap_or_else(|e| e.into_inner()),
-            ));
-            return true;
+        if !on_thread.is_empty() {
+            return Step::OnThread;
         }
     }
-    false
+}
+
+/// Call the callbacks that run on this thread (or are scheduled on their loop from it).
+fn deliver_here(py: Python<'_>, on_thread: &mut Vec<OnThread>) {
+    for (event, targets) in on_thread.drain(..) {
+        match event_args(py, &event) {
+            Ok(args) => {
+                for cb in &targets {
+                    cb.deliver(py, args.clone());
+                }
+            }
+            Err(err) => err.write_unraisable(py, None),
+        }
+    }
+}
+
+/// The arguments of a callback: the event as `flowai.models.Event`.
+fn event_args<'py>(py: Python<'py>, event: &SessionEvent) -> PyResult<Bound<'py, PyTuple>> {
+    event_object(py, event).and_then(|e| PyTuple::new(py, [e]))
 }
 
 /// The type name Python sees: the core's name, or an unknown frame's own type.
