@@ -336,11 +336,7 @@ impl Task {
     }
 
     async fn write(&self, ws: &mut Ws, text: String) -> std::result::Result<(), String> {
-        match tokio::time::timeout(self.write_timeout, ws.send(Message::text(text))).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ws_error(e).message().to_string()),
-            Err(_) => Err("writing to the websocket timed out".into()),
-        }
+        written(tokio::time::timeout(self.write_timeout, ws.send(Message::text(text))).await)
     }
 
     /// Run one open connection until it is lost or the session closes.
@@ -470,11 +466,10 @@ impl Task {
                 }
             }
         }
-        if fed > 0 {
-            let flushed = tokio::time::timeout(self.write_timeout, ws.flush()).await;
-            if let Err(reason) = written(flushed) {
-                return Some(Ended::Lost(reason));
-            }
+        if fed > 0
+            && let Err(reason) = self.flush(ws).await
+        {
+            return Some(Ended::Lost(reason));
         }
         match carried {
             Some(command) => self.control(ws, Some(command)).await,
@@ -484,6 +479,10 @@ impl Task {
 
     async fn feed(&self, ws: &mut Ws, text: String) -> std::result::Result<(), String> {
         written(tokio::time::timeout(self.write_timeout, ws.feed(Message::text(text))).await)
+    }
+
+    async fn flush(&self, ws: &mut Ws) -> std::result::Result<(), String> {
+        written(tokio::time::timeout(self.write_timeout, ws.flush()).await)
     }
 
     /// Every command but a send (None: every handle was dropped); Some when the connection ends.
@@ -534,18 +533,9 @@ impl Task {
                 Ok(text) => text,
                 Err(_) => continue,
             };
-            let fed = tokio::time::timeout(self.write_timeout, ws.feed(Message::text(text))).await;
-            match fed {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(ws_error(e).message().to_string()),
-                Err(_) => return Err("writing to the websocket timed out".into()),
-            }
+            self.feed(ws, text).await?;
         }
-        match tokio::time::timeout(self.write_timeout, ws.flush()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ws_error(e).message().to_string()),
-            Err(_) => Err("writing to the websocket timed out".into()),
-        }
+        self.flush(ws).await
     }
 
     /// Handle one inbound frame; returns an event that found the app's queue full, which

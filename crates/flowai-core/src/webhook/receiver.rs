@@ -105,15 +105,6 @@ struct Deliveries {
     done: RecentKeys<String>,
 }
 
-impl Deliveries {
-    fn new(capacity: usize) -> Self {
-        Deliveries {
-            in_flight: HashSet::new(),
-            done: RecentKeys::new(capacity),
-        }
-    }
-}
-
 #[derive(Debug, PartialEq)]
 enum Claim {
     New,
@@ -122,6 +113,13 @@ enum Claim {
 }
 
 impl Deliveries {
+    fn new(capacity: usize) -> Self {
+        Deliveries {
+            in_flight: HashSet::new(),
+            done: RecentKeys::new(capacity),
+        }
+    }
+
     fn claim(&mut self, id: &str) -> Claim {
         if self.done.contains(id) {
             Claim::Done
@@ -133,9 +131,10 @@ impl Deliveries {
     }
 
     fn finish(&mut self, id: &str, accepted: bool) {
-        self.in_flight.remove(id);
+        // The id claimed moves from one set to the other, not copied again.
+        let claimed = self.in_flight.take(id);
         if accepted {
-            self.done.insert(id.to_string());
+            self.done.insert(claimed.unwrap_or_else(|| id.to_string()));
         }
     }
 }
