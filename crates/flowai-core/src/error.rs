@@ -28,11 +28,14 @@ pub enum ErrorKind {
     QueueFull,
     /// A bug or an unexpected state inside the SDK.
     Internal,
+    /// The SDK was used in a way that cannot work, e.g. a blocking call made on the SDK's
+    /// own thread (inside an event callback), where it would deadlock.
+    Misuse,
 }
 
 impl ErrorKind {
     /// Every kind, in the order of their numeric codes (used by the C and other bindings).
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Auth,
         ErrorKind::Http,
@@ -44,6 +47,7 @@ impl ErrorKind {
         ErrorKind::Verification,
         ErrorKind::QueueFull,
         ErrorKind::Internal,
+        ErrorKind::Misuse,
     ];
 
     /// The stable string code, the same in every language.
@@ -60,6 +64,7 @@ impl ErrorKind {
             ErrorKind::Verification => "FLOWAI_VERIFICATION",
             ErrorKind::QueueFull => "FLOWAI_QUEUE_FULL",
             ErrorKind::Internal => "FLOWAI_INTERNAL",
+            ErrorKind::Misuse => "FLOWAI_MISUSE",
         }
     }
 
