@@ -245,7 +245,10 @@ mod tests {
 
     #[test]
     fn cases_round_trip() {
-        for name in NAMES.iter().chain(["thread_id", "delay_ms", "trace_id"].iter()) {
+        for name in NAMES
+            .iter()
+            .chain(["thread_id", "delay_ms", "trace_id"].iter())
+        {
             assert_eq!(to_snake(&to_camel(name)), *name);
         }
         assert_eq!(to_camel("agent_typing"), "agentTyping");

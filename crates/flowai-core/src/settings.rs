@@ -125,7 +125,11 @@ fn http_url(value: Option<String>, name: &str, default: &str) -> Result<String> 
 }
 
 /// The fields every HTTP client shares.
-fn http_config(api_url: Option<String>, timeout_ms: Option<u64>, ca: Option<String>) -> Result<Config> {
+fn http_config(
+    api_url: Option<String>,
+    timeout_ms: Option<u64>,
+    ca: Option<String>,
+) -> Result<Config> {
     let mut config = Config::new();
     config.api_url = http_url(api_url, "api_url", crate::config::DEFAULT_API_URL)?;
     config.request_timeout = millis(timeout_ms, "timeout_ms", config.request_timeout)?;
@@ -149,12 +153,17 @@ pub struct MessagingSettings {
 
 impl MessagingSettings {
     /// Every field, for [`resolve`].
-    pub const FIELDS: &'static [&'static str] = &["api_url", "messaging_key", "timeout_ms", "ca_cert"];
+    pub const FIELDS: &'static [&'static str] =
+        &["api_url", "messaging_key", "timeout_ms", "ca_cert"];
 
     /// The validated configuration.
     pub fn into_config(self) -> Result<Config> {
         let mut config = http_config(self.api_url, self.timeout_ms, self.ca_cert)?;
-        config.messaging_key = Some(required(self.messaging_key, "messaging_key", env::MESSAGING_KEY)?);
+        config.messaging_key = Some(required(
+            self.messaging_key,
+            "messaging_key",
+            env::MESSAGING_KEY,
+        )?);
         Ok(config)
     }
 }
@@ -175,7 +184,8 @@ pub struct ManagementSettings {
 
 impl ManagementSettings {
     /// Every field, for [`resolve`].
-    pub const FIELDS: &'static [&'static str] = &["api_url", "management_key", "timeout_ms", "ca_cert"];
+    pub const FIELDS: &'static [&'static str] =
+        &["api_url", "management_key", "timeout_ms", "ca_cert"];
 
     /// The validated configuration.
     pub fn into_config(self) -> Result<Config> {
@@ -260,7 +270,11 @@ impl SessionSettings {
         o.ping_interval = millis(self.ping_interval_ms, "ping_interval_ms", o.ping_interval)?;
         o.pong_timeout = millis(self.pong_timeout_ms, "pong_timeout_ms", o.pong_timeout)?;
         o.send_timeout = millis(self.send_timeout_ms, "send_timeout_ms", o.send_timeout)?;
-        o.connect_timeout = millis(self.connect_timeout_ms, "connect_timeout_ms", o.connect_timeout)?;
+        o.connect_timeout = millis(
+            self.connect_timeout_ms,
+            "connect_timeout_ms",
+            o.connect_timeout,
+        )?;
         o.queue_capacity = count(self.queue_capacity, "queue_capacity", o.queue_capacity)?;
         o.event_capacity = count(self.event_capacity, "event_capacity", o.event_capacity)?;
         let defaults = Backoff::default();
@@ -325,7 +339,11 @@ impl AidaSettings {
             "heartbeat_interval_ms",
             s.heartbeat_interval,
         )?;
-        s.connect_timeout = millis(self.connect_timeout_ms, "connect_timeout_ms", s.connect_timeout)?;
+        s.connect_timeout = millis(
+            self.connect_timeout_ms,
+            "connect_timeout_ms",
+            s.connect_timeout,
+        )?;
         o.ca_cert = ca_cert(self.ca_cert);
         Ok(o)
     }
@@ -391,8 +409,9 @@ impl ReceiverSettings {
         o.queue_capacity = count(self.queue_capacity, "queue_capacity", o.queue_capacity)?;
         o.dedupe_capacity = match self.dedupe_capacity {
             None => o.dedupe_capacity,
-            Some(n) => usize::try_from(n)
-                .map_err(|_| Error::invalid("dedupe_capacity is too large"))?,
+            Some(n) => {
+                usize::try_from(n).map_err(|_| Error::invalid("dedupe_capacity is too large"))?
+            }
         };
         Ok(o)
     }
@@ -409,7 +428,13 @@ macro_rules! opaque_debug {
     )*};
 }
 
-opaque_debug!(MessagingSettings, ManagementSettings, SessionSettings, AidaSettings, ReceiverSettings);
+opaque_debug!(
+    MessagingSettings,
+    ManagementSettings,
+    SessionSettings,
+    AidaSettings,
+    ReceiverSettings
+);
 
 #[cfg(test)]
 mod tests {
@@ -435,10 +460,16 @@ mod tests {
         let c = messaging(json!({"timeoutMs": 1500}), env).expect("valid");
         assert_eq!(c.api_url, "http://env.example");
         assert_eq!(c.request_timeout, Duration::from_millis(1500));
-        let c = messaging(json!({"api_url": "http://given:1", "messaging_key": null}), env)
-            .expect("valid");
+        let c = messaging(
+            json!({"api_url": "http://given:1", "messaging_key": null}),
+            env,
+        )
+        .expect("valid");
         assert_eq!(c.api_url, "http://given:1");
-        assert_eq!(c.messaging_key.as_ref().map(Secret::expose), Some("env-key"));
+        assert_eq!(
+            c.messaging_key.as_ref().map(Secret::expose),
+            Some("env-key")
+        );
     }
 
     #[test]
@@ -446,14 +477,20 @@ mod tests {
         let err = messaging(json!({"messaging_key": "k", "timeout_ms": 0}), no_env).unwrap_err();
         assert_eq!(err.code(), "FLOWAI_INVALID_ARGUMENT");
         assert_eq!(err.message(), "timeout_ms must be greater than 0");
-        let err = messaging(json!({"messaging_key": "k", "api_url": "not a url"}), no_env)
-            .unwrap_err();
+        let err = messaging(
+            json!({"messaging_key": "k", "api_url": "not a url"}),
+            no_env,
+        )
+        .unwrap_err();
         assert_eq!(
             err.message(),
             "api_url is not a valid URL: relative URL without a base"
         );
         let err = messaging(json!({"messaging_key": "k", "colour": 1}), no_env).unwrap_err();
-        assert!(err.message().starts_with("invalid settings: unknown field `colour`"));
+        assert!(
+            err.message()
+                .starts_with("invalid settings: unknown field `colour`")
+        );
         let err = messaging(json!({}), no_env).unwrap_err();
         assert_eq!(
             err.message(),
@@ -502,9 +539,10 @@ mod tests {
             .and_then(AidaSettings::into_options)
             .expect("valid");
         assert_eq!(o.settings.push_timeout, Duration::from_millis(50));
-        let err = resolve::<AidaSettings>(&json!({"aida_url": "ftp://x"}), env, AidaSettings::FIELDS)
-            .and_then(AidaSettings::into_options)
-            .unwrap_err();
+        let err =
+            resolve::<AidaSettings>(&json!({"aida_url": "ftp://x"}), env, AidaSettings::FIELDS)
+                .and_then(AidaSettings::into_options)
+                .unwrap_err();
         assert_eq!(err.code(), "FLOWAI_INVALID_ARGUMENT");
 
         let o = resolve::<ReceiverSettings>(
@@ -515,9 +553,13 @@ mod tests {
         .and_then(ReceiverSettings::into_options)
         .expect("valid");
         assert_eq!(o.path, "/hook");
-        let err = resolve::<ReceiverSettings>(&json!({"verify_key": "v", "path": "x"}), no_env, ReceiverSettings::FIELDS)
-            .and_then(ReceiverSettings::into_options)
-            .unwrap_err();
+        let err = resolve::<ReceiverSettings>(
+            &json!({"verify_key": "v", "path": "x"}),
+            no_env,
+            ReceiverSettings::FIELDS,
+        )
+        .and_then(ReceiverSettings::into_options)
+        .unwrap_err();
         assert_eq!(err.message(), "path must start with '/'");
     }
 }

@@ -145,6 +145,12 @@ pub const KINDS: &[Kind] = &[
         doc: "Verifies and parses webhook calls received by the app's own server.",
     },
     Kind {
+        name: "emulator",
+        class: "Emulator",
+        settings: Some(crate::objects::emulator::FIELDS),
+        doc: "A local Flow.ai + AIDA server in this process, for offline tests; `info()` gives the settings that point clients at it.",
+    },
+    Kind {
         name: "bench",
         class: "EventBench",
         settings: Some(BENCH_SETTINGS),
@@ -187,62 +193,342 @@ use Type::*;
 /// `closed`; it is not listed.
 pub const METHODS: &[Method] = &[
     // Messaging REST API.
-    m("messaging", "send_text", with_options!(req("thread_id", Str), req("text", Str)), Nothing,
-      "Send a text message (at most 255 characters); replies come through webhooks."),
-    m("messaging", "send_event", with_options!(req("thread_id", Str), req("event_name", Str)), Nothing,
-      "Trigger an event."),
-    m("messaging", "send_location", with_options!(req("thread_id", Str), req("lat", Coordinate), req("lng", Coordinate)), Nothing,
-      "Send a location."),
-    m("messaging", "send_media", with_options!(req("thread_id", Str), req("path", Path), req("media_type", Str), opt("mime_type", Str)), Nothing,
-      "Send a file (image, file, audio or video, at most 250 MB), streamed; progress comes as progress events."),
-    m("messaging", "send", &[req("message", Object)], Nothing,
-      "Send a message given as the Messaging API's own JSON (threadId, type, payload, ...)."),
-    m("messaging", "create_webhook", &[req("url", Str), req("verify_key", Str), req("events", StrList)], Model("Webhook"),
-      "Subscribe a URL to events; the service first calls it with a GET."),
-    m("messaging", "get_webhook", &[req("webhook_id", Str)], Model("Webhook"), "One subscription."),
-    m("messaging", "update_webhook", &[req("webhook_id", Str), opt("url", Str), opt("verify_key", Str), opt("events", StrList)], Model("Webhook"),
-      "Change a subscription."),
-    m("messaging", "list_webhooks", &[], ModelList("Webhook"), "Every subscription, newest first."),
-    m("messaging", "delete_webhook", &[req("webhook_id", Str)], Nothing, "Remove a subscription."),
+    m(
+        "messaging",
+        "send_text",
+        with_options!(req("thread_id", Str), req("text", Str)),
+        Nothing,
+        "Send a text message (at most 255 characters); replies come through webhooks.",
+    ),
+    m(
+        "messaging",
+        "send_event",
+        with_options!(req("thread_id", Str), req("event_name", Str)),
+        Nothing,
+        "Trigger an event.",
+    ),
+    m(
+        "messaging",
+        "send_location",
+        with_options!(
+            req("thread_id", Str),
+            req("lat", Coordinate),
+            req("lng", Coordinate)
+        ),
+        Nothing,
+        "Send a location.",
+    ),
+    m(
+        "messaging",
+        "send_media",
+        with_options!(
+            req("thread_id", Str),
+            req("path", Path),
+            req("media_type", Str),
+            opt("mime_type", Str)
+        ),
+        Nothing,
+        "Send a file (image, file, audio or video, at most 250 MB), streamed; progress comes as progress events.",
+    ),
+    m(
+        "messaging",
+        "send",
+        &[req("message", Object)],
+        Nothing,
+        "Send a message given as the Messaging API's own JSON (threadId, type, payload, ...).",
+    ),
+    m(
+        "messaging",
+        "create_webhook",
+        &[
+            req("url", Str),
+            req("verify_key", Str),
+            req("events", StrList),
+        ],
+        Model("Webhook"),
+        "Subscribe a URL to events; the service first calls it with a GET.",
+    ),
+    m(
+        "messaging",
+        "get_webhook",
+        &[req("webhook_id", Str)],
+        Model("Webhook"),
+        "One subscription.",
+    ),
+    m(
+        "messaging",
+        "update_webhook",
+        &[
+            req("webhook_id", Str),
+            opt("url", Str),
+            opt("verify_key", Str),
+            opt("events", StrList),
+        ],
+        Model("Webhook"),
+        "Change a subscription.",
+    ),
+    m(
+        "messaging",
+        "list_webhooks",
+        &[],
+        ModelList("Webhook"),
+        "Every subscription, newest first.",
+    ),
+    m(
+        "messaging",
+        "delete_webhook",
+        &[req("webhook_id", Str)],
+        Nothing,
+        "Remove a subscription.",
+    ),
     // Management API.
-    m("management", "list_flows", &[], ModelList("Flow"), "Every flow."),
-    m("management", "get_flow", &[req("flow_id", Str)], Model("Flow"), "One flow with its steps."),
-    m("management", "list_intents", &[], ModelList("Intent"), "Every intent."),
-    m("management", "get_intent", &[req("intent_id", Str)], Model("Intent"), "One intent with its examples."),
-    m("management", "list_entity_types", &[], ModelList("Resource"), "Every entity type."),
-    m("management", "get_entity_type", &[req("entity_type_id", Str)], Model("Resource"), "One entity type."),
-    m("management", "list_projects", &[], ModelList("Resource"), "Every project."),
-    m("management", "get_project", &[req("project_id", Str)], Model("Resource"), "One project."),
-    m("management", "list_members", &[], ModelList("Resource"), "Every member."),
+    m(
+        "management",
+        "list_flows",
+        &[],
+        ModelList("Flow"),
+        "Every flow.",
+    ),
+    m(
+        "management",
+        "get_flow",
+        &[req("flow_id", Str)],
+        Model("Flow"),
+        "One flow with its steps.",
+    ),
+    m(
+        "management",
+        "list_intents",
+        &[],
+        ModelList("Intent"),
+        "Every intent.",
+    ),
+    m(
+        "management",
+        "get_intent",
+        &[req("intent_id", Str)],
+        Model("Intent"),
+        "One intent with its examples.",
+    ),
+    m(
+        "management",
+        "list_entity_types",
+        &[],
+        ModelList("Resource"),
+        "Every entity type.",
+    ),
+    m(
+        "management",
+        "get_entity_type",
+        &[req("entity_type_id", Str)],
+        Model("Resource"),
+        "One entity type.",
+    ),
+    m(
+        "management",
+        "list_projects",
+        &[],
+        ModelList("Resource"),
+        "Every project.",
+    ),
+    m(
+        "management",
+        "get_project",
+        &[req("project_id", Str)],
+        Model("Resource"),
+        "One project.",
+    ),
+    m(
+        "management",
+        "list_members",
+        &[],
+        ModelList("Resource"),
+        "Every member.",
+    ),
     // Flow Socket session.
-    m("session", "info", &[], Model("SessionInfo"), "The thread id, the session id and whether the session is closed."),
-    m("session", "send", &[opt("text", Str), opt("event", Str), opt("trace_id", Int), opt("lang", Str), opt("timezone", Float), opt("params", Object), opt("originator", Object), opt("attachment", Object)], Model("Delivered"),
-      "Send a message (text, or an event to trigger) and wait for its delivery; queued while offline."),
-    m("session", "send_text", &[req("text", Str)], Model("Delivered"), "Send a text and wait for its delivery."),
-    m("session", "send_event", &[req("event_name", Str)], Model("Delivered"), "Trigger an event and wait for its delivery."),
-    m("session", "typing", &[], Nothing, "Tell the agents that the user is typing."),
-    m("session", "noticed", &[], Nothing, "Mark the thread's messages as seen."),
-    m("session", "history", &[], Json, "The thread's earlier messages."),
-    m("session", "unnoticed", &[], Json, "Messages the user has not seen yet."),
-    m("session", "upload", &[req("path", Path)], Json, "Upload a file to the thread, streamed; progress comes as progress events."),
+    m(
+        "session",
+        "info",
+        &[],
+        Model("SessionInfo"),
+        "The thread id, the session id and whether the session is closed.",
+    ),
+    m(
+        "session",
+        "send",
+        &[
+            opt("text", Str),
+            opt("event", Str),
+            opt("trace_id", Int),
+            opt("lang", Str),
+            opt("timezone", Float),
+            opt("params", Object),
+            opt("originator", Object),
+            opt("attachment", Object),
+        ],
+        Model("Delivered"),
+        "Send a message (text, or an event to trigger) and wait for its delivery; queued while offline.",
+    ),
+    m(
+        "session",
+        "send_text",
+        &[req("text", Str)],
+        Model("Delivered"),
+        "Send a text and wait for its delivery.",
+    ),
+    m(
+        "session",
+        "send_event",
+        &[req("event_name", Str)],
+        Model("Delivered"),
+        "Trigger an event and wait for its delivery.",
+    ),
+    m(
+        "session",
+        "typing",
+        &[],
+        Nothing,
+        "Tell the agents that the user is typing.",
+    ),
+    m(
+        "session",
+        "noticed",
+        &[],
+        Nothing,
+        "Mark the thread's messages as seen.",
+    ),
+    m(
+        "session",
+        "history",
+        &[],
+        Json,
+        "The thread's earlier messages.",
+    ),
+    m(
+        "session",
+        "unnoticed",
+        &[],
+        Json,
+        "Messages the user has not seen yet.",
+    ),
+    m(
+        "session",
+        "upload",
+        &[req("path", Path)],
+        Json,
+        "Upload a file to the thread, streamed; progress comes as progress events.",
+    ),
     // AIDA.
-    m("aida", "info", &[], Model("AidaInfo"), "The bot id and whether the socket is connected."),
-    m("aida", "new_session", &[opt("data", Object)], Handle("aida_session"), "Start a conversation with the bot."),
-    m("aida", "session", &[req("session_id", Str)], Handle("aida_session"), "Resume a conversation by its id."),
-    m("aida", "fetch_image", &[req("image_id", Str)], Model("Image"), "An image from the bot's store, base64 in `data`."),
-    m("aida_session", "info", &[], Model("AidaSessionInfo"), "The session id."),
-    m("aida_session", "send_text", &[req("text", Str)], Json, "Send the user's text; resolves when the server acknowledged it."),
-    m("aida_session", "put_data", &[req("data", Object)], Json, "Merge data into the session."),
-    m("aida_session", "send_image", &[req("path", Path), opt("filename", Str), opt("content_type", Str)], Model("ImageId"),
-      "Upload an image and send it."),
-    m("aida_session", "delete", &[], Nothing, "Delete the session on the server; its events end with closed."),
+    m(
+        "aida",
+        "info",
+        &[],
+        Model("AidaInfo"),
+        "The bot id and whether the socket is connected.",
+    ),
+    m(
+        "aida",
+        "new_session",
+        &[opt("data", Object)],
+        Handle("aida_session"),
+        "Start a conversation with the bot.",
+    ),
+    m(
+        "aida",
+        "session",
+        &[req("session_id", Str)],
+        Handle("aida_session"),
+        "Resume a conversation by its id.",
+    ),
+    m(
+        "aida",
+        "fetch_image",
+        &[req("image_id", Str)],
+        Model("Image"),
+        "An image from the bot's store, base64 in `data`.",
+    ),
+    m(
+        "aida_session",
+        "info",
+        &[],
+        Model("AidaSessionInfo"),
+        "The session id.",
+    ),
+    m(
+        "aida_session",
+        "send_text",
+        &[req("text", Str)],
+        Json,
+        "Send the user's text; resolves when the server acknowledged it.",
+    ),
+    m(
+        "aida_session",
+        "put_data",
+        &[req("data", Object)],
+        Json,
+        "Merge data into the session.",
+    ),
+    m(
+        "aida_session",
+        "send_image",
+        &[
+            req("path", Path),
+            opt("filename", Str),
+            opt("content_type", Str),
+        ],
+        Model("ImageId"),
+        "Upload an image and send it.",
+    ),
+    m(
+        "aida_session",
+        "delete",
+        &[],
+        Nothing,
+        "Delete the session on the server; its events end with closed.",
+    ),
     // Webhook receiving.
-    m("receiver", "info", &[], Model("ReceiverInfo"), "The URL to register and the port."),
-    m("verifier", "verify", &[req("headers", Json), req("body", Str), opt("query", Str)], Model("Event"),
-      "Verify a call the app received (headers as an object or a list of pairs) and parse it into an event."),
+    m(
+        "receiver",
+        "info",
+        &[],
+        Model("ReceiverInfo"),
+        "The URL to register and the port.",
+    ),
+    m(
+        "verifier",
+        "verify",
+        &[req("headers", Json), req("body", Str), opt("query", Str)],
+        Model("Event"),
+        "Verify a call the app received (headers as an object or a list of pairs) and parse it into an event.",
+    ),
+    // The embedded emulator.
+    m(
+        "emulator",
+        "info",
+        &[],
+        Model("EmulatorSettings"),
+        "The settings of every client kind that point at this emulator (api_url, keys, client_id, aida_*).",
+    ),
+    m(
+        "emulator",
+        "post_webhook",
+        &[
+            req("url", Str),
+            req("body", Str),
+            opt("verify_key", Str),
+            opt("delivery_id", Str),
+        ],
+        Model("WebhookStatus"),
+        "Make a webhook call to a receiver as the service would, and give the HTTP status it answered.",
+    ),
     // Benchmarks.
-    m("bench", "run", &[req("count", Int), opt("interval_us", Int)], Nothing,
-      "Emit `count` progress events stamped with `at_ns` (monotonic ns), then closed."),
+    m(
+        "bench",
+        "run",
+        &[req("count", Int), opt("interval_us", Int)],
+        Nothing,
+        "Emit `count` progress events stamped with `at_ns` (monotonic ns), then closed.",
+    ),
 ];
 
 /// The kind called `name`.
@@ -269,7 +555,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for method in METHODS {
             assert!(kind(method.kind).is_some(), "{}", method.kind);
-            assert!(seen.insert((method.kind, method.name)), "twice: {}", method.name);
+            assert!(
+                seen.insert((method.kind, method.name)),
+                "twice: {}",
+                method.name
+            );
             assert_ne!(method.name, "close", "close is implicit");
             let first_optional = method.params.iter().position(|p| !p.required);
             if let Some(i) = first_optional {
@@ -284,7 +574,9 @@ mod tests {
             }
         }
         for k in KINDS {
-            assert!(k.settings.is_some() || METHODS.iter().any(|m| m.returns == Type::Handle(k.name)));
+            assert!(
+                k.settings.is_some() || METHODS.iter().any(|m| m.returns == Type::Handle(k.name))
+            );
         }
     }
 }

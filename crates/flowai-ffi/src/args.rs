@@ -114,15 +114,21 @@ mod tests {
 
     #[test]
     fn checks_names_presence_and_types() {
-        let args = Args::check(send_text(), json!({"threadId": "t", "text": "hi", "lang": null}))
-            .expect("valid");
+        let args = Args::check(
+            send_text(),
+            json!({"threadId": "t", "text": "hi", "lang": null}),
+        )
+        .expect("valid");
         assert_eq!(args.string("thread_id").expect("given"), "t");
         let err = Args::check(send_text(), json!({"thread_id": "t"})).unwrap_err();
         assert_eq!(err.message(), "send_text: `text` is required");
         let err = Args::check(send_text(), json!({"thread_id": "t", "text": 1})).unwrap_err();
         assert_eq!(err.message(), "send_text: `text` must be a string");
-        let err = Args::check(send_text(), json!({"thread_id": "t", "text": "x", "colour": 1}))
-            .unwrap_err();
+        let err = Args::check(
+            send_text(),
+            json!({"thread_id": "t", "text": "x", "colour": 1}),
+        )
+        .unwrap_err();
         assert_eq!(err.message(), "send_text: unknown argument `colour`");
         let err = Args::check(send_text(), json!([1])).unwrap_err();
         assert_eq!(err.code(), "FLOWAI_INVALID_ARGUMENT");

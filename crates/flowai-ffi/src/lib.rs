@@ -11,9 +11,11 @@
 
 pub mod api;
 pub mod args;
+pub mod codegen;
 pub mod errors;
 pub mod handle;
 mod objects;
+pub mod pump;
 pub mod queue;
 pub mod runtime;
 

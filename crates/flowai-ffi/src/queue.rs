@@ -49,7 +49,8 @@ impl Queued {
 
 /// A batch as one JSON array of `{"event", "payload"}` objects.
 pub fn json_array(batch: &[Queued]) -> String {
-    let mut out = String::with_capacity(2 + batch.iter().map(|q| q.payload.len() + 32).sum::<usize>());
+    let mut out =
+        String::with_capacity(2 + batch.iter().map(|q| q.payload.len() + 32).sum::<usize>());
     out.push('[');
     for (i, q) in batch.iter().enumerate() {
         if i > 0 {
@@ -351,7 +352,10 @@ mod tests {
         assert_eq!(batch[0].index(), 5);
         let parsed: serde_json::Value =
             serde_json::from_str(&json_array(&batch)).expect("valid JSON");
-        assert_eq!(parsed, json!([{"event": "agentTyping", "payload": {"threadId": "t"}}]));
+        assert_eq!(
+            parsed,
+            json!([{"event": "agentTyping", "payload": {"threadId": "t"}}])
+        );
     }
 
     #[test]
@@ -371,12 +375,16 @@ mod tests {
             panic!("events expected")
         };
         assert_eq!(first.len(), 2, "the offer beyond capacity was dropped");
-        rt.block_on(producer).expect("producer ends once there is room");
+        rt.block_on(producer)
+            .expect("producer ends once there is room");
         let Taken::Events(next) = q.take_blocking(10, Some(Duration::from_secs(5))) else {
             panic!("the waiting event expected")
         };
         assert!(next[0].payload.contains("\"sent\":3"));
-        assert_eq!(q.take_blocking(1, Some(Duration::from_millis(10))), Taken::Empty);
+        assert_eq!(
+            q.take_blocking(1, Some(Duration::from_millis(10))),
+            Taken::Empty
+        );
     }
 
     #[test]
@@ -392,7 +400,11 @@ mod tests {
         }
         assert_eq!(wakes.load(Ordering::SeqCst), 1);
         let _ = q.take(2);
-        assert_eq!(wakes.load(Ordering::SeqCst), 2, "events left over wake again");
+        assert_eq!(
+            wakes.load(Ordering::SeqCst),
+            2,
+            "events left over wake again"
+        );
         let _ = q.take(10);
         q.push_now(event(9));
         assert_eq!(wakes.load(Ordering::SeqCst), 3);

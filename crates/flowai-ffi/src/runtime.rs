@@ -91,6 +91,9 @@ mod tests {
             .expect("runtime")
             .block_on(async { tokio::spawn(async { ensure_may_block() }).await });
         assert!(inside.expect("joined").is_err());
-        assert!(ensure_may_block().is_ok(), "the flag is reset after the callback");
+        assert!(
+            ensure_may_block().is_ok(),
+            "the flag is reset after the callback"
+        );
     }
 }

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use base64::Engine;
+use flowai_core::Result;
 use flowai_core::aida::{AidaClient, AidaSession};
 use flowai_core::event::{Case, Event};
 use flowai_core::phoenix::{ChannelEvent, SocketEvent};
 use flowai_core::settings::AidaSettings;
-use flowai_core::Result;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -112,13 +112,21 @@ fn session_handle(session: AidaSession, case: Case) -> Result<Reply> {
     let session = Arc::new(session);
     let stop = Arc::new(Notify::new());
     let queue = small_queue(case);
-    runtime()?.spawn(forward_session(session.clone(), queue.clone(), stop.clone()));
+    runtime()?.spawn(forward_session(
+        session.clone(),
+        queue.clone(),
+        stop.clone(),
+    ));
     let object = Arc::new(Conversation { session, stop });
     let opened = Opened {
         object,
         events: queue,
     };
-    Ok(Reply::Handle(Handle::from_opened("aida_session", opened, case)))
+    Ok(Reply::Handle(Handle::from_opened(
+        "aida_session",
+        opened,
+        case,
+    )))
 }
 
 /// This session's replies until it is deleted, closed, or its client closes.
@@ -140,7 +148,9 @@ impl Conversation {
     async fn run(&self, ctx: &Ctx, method: &str, args: Args) -> Result<Reply> {
         let s = &self.session;
         match method {
-            "info" => Ok(Reply::Value(ctx.sdk_object(json!({ "session_id": s.id() })))),
+            "info" => Ok(Reply::Value(
+                ctx.sdk_object(json!({ "session_id": s.id() })),
+            )),
             "send_text" => Ok(Reply::Value(s.send_text(&args.string("text")?).await?)),
             "put_data" => Ok(Reply::Value(
                 s.put_data(args.get("data").cloned().unwrap_or(Value::Null))
@@ -178,4 +188,3 @@ impl Object for Conversation {
         Box::pin(async { Ok(()) })
     }
 }
-

@@ -95,7 +95,8 @@ impl Messaging {
                 upload.mime_type = a.mime_type;
                 upload.options = options;
                 let events = ctx.events.clone();
-                let progress = Arc::new(move |sent, total| events.offer(Event::progress(sent, total)));
+                let progress =
+                    Arc::new(move |sent, total| events.offer(Event::progress(sent, total)));
                 c.send_media(&upload, Some(progress)).await?
             }
         }

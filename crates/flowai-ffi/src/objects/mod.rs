@@ -2,6 +2,7 @@
 
 mod aida;
 mod bench;
+pub(crate) mod emulator;
 mod management;
 mod messaging;
 mod receiver;
@@ -31,6 +32,7 @@ pub async fn open(kind: &str, settings: Value, case: Case) -> Result<Opened> {
         "receiver" => receiver::open(&settings, case).await,
         "verifier" => receiver::open_verifier(&settings, case),
         "bench" => Ok(bench::open(case)),
+        "emulator" => emulator::open(&settings, case).await,
         other => Err(Error::invalid(format!("unknown kind `{other}`"))),
     }
 }
@@ -65,5 +67,7 @@ fn closed_now(ctx: &Ctx) -> Pending<'_, ()> {
 
 /// The error of a method the table lists but the kind does not implement (a bug).
 fn unimplemented(method: &str) -> Error {
-    Error::internal(format!("{method} is in the method table but not implemented"))
+    Error::internal(format!(
+        "{method} is in the method table but not implemented"
+    ))
 }

@@ -80,11 +80,16 @@ pub(super) fn open_verifier(value: &Value, case: Case) -> Result<Opened> {
 
 /// Headers as an object `{name: value}` or a list of `[name, value]` pairs.
 fn header_pairs(headers: Option<&Value>) -> Result<Vec<(String, String)>> {
-    let bad = || Error::invalid("verify: headers must be an object or a list of [name, value] pairs");
+    let bad =
+        || Error::invalid("verify: headers must be an object or a list of [name, value] pairs");
     match headers {
         Some(Value::Object(map)) => map
             .iter()
-            .map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())).ok_or_else(bad))
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), v.to_string()))
+                    .ok_or_else(bad)
+            })
             .collect(),
         Some(Value::Array(items)) => items
             .iter()

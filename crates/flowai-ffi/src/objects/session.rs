@@ -26,7 +26,11 @@ pub(super) async fn open(value: &Value, case: Case) -> Result<Opened> {
     let options = s.into_options()?;
     let queue = Arc::new(EventQueue::new(case, options.event_capacity));
     let (session, events) = Session::connect(options).await?;
-    runtime()?.spawn(forward(events, queue.clone(), session.thread_id().to_string()));
+    runtime()?.spawn(forward(
+        events,
+        queue.clone(),
+        session.thread_id().to_string(),
+    ));
     Ok(Opened {
         object: Arc::new(SessionObject(session)),
         events: queue,
@@ -112,7 +116,8 @@ impl SessionObject {
             "upload" => {
                 let path = PathBuf::from(args.string("path")?);
                 let events = ctx.events.clone();
-                let progress = Arc::new(move |sent, total| events.offer(Event::progress(sent, total)));
+                let progress =
+                    Arc::new(move |sent, total| events.offer(Event::progress(sent, total)));
                 Ok(Reply::Value(s.upload(path, Some(progress)).await?))
             }
             other => Err(unimplemented(other)),

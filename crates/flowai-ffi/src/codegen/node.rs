@@ -1,0 +1,6 @@
+//! Generated node sources.
+
+/// The generated files of this language.
+pub fn files() -> Vec<(&'static str, String)> {
+    Vec::new()
+}
