@@ -72,9 +72,33 @@ pub fn resolve<T: DeserializeOwned>(
             }
         }
     }
+    // One settings object may serve every client (as the environment does): fields of
+    // other clients are left out, and only a name no client knows is an error.
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !ALL_FIELDS.iter().any(|f| f.contains(&k.as_str())))
+    {
+        return Err(Error::invalid(format!(
+            "invalid settings: unknown field `{unknown}`"
+        )));
+    }
+    map.retain(|k, _| fields.contains(&k.as_str()));
     serde_json::from_value(Value::Object(map))
         .map_err(|e| Error::invalid(format!("invalid settings: {e}")))
 }
+
+/// The fields of the embedded emulator (`project`, `time_scale`).
+pub const EMULATOR_FIELDS: &[&str] = &["project", "time_scale"];
+
+/// Every client's fields.
+const ALL_FIELDS: [&[&str]; 6] = [
+    MessagingSettings::FIELDS,
+    ManagementSettings::FIELDS,
+    SessionSettings::FIELDS,
+    AidaSettings::FIELDS,
+    ReceiverSettings::FIELDS,
+    EMULATOR_FIELDS,
+];
 
 /// The process environment, as [`resolve`] reads it.
 pub fn process_env(name: &str) -> Option<String> {

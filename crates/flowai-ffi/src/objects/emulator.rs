@@ -24,7 +24,7 @@ struct EmulatorSettings {
 }
 
 /// Every field of [`EmulatorSettings`], for the method table.
-pub const FIELDS: &[&str] = &["project", "time_scale"];
+pub const FIELDS: &[&str] = flowai_core::settings::EMULATOR_FIELDS;
 
 struct EmulatorObject {
     running: Mutex<Option<RunningEmulator>>,
