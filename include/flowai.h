@@ -1,26 +1,33 @@
 /*
  * flowai: C API of the Flow.ai and AIDA SDK.
  *
+ * Every object is a FlowaiHandle of one kind (messaging, management, session, aida,
+ * aida_session, receiver, verifier, emulator, bench): flowai_open makes one, flowai_call
+ * calls its methods by name with JSON arguments, flowai_close ends it, flowai_free releases
+ * it. flowai_methods.h (included below, generated from the method table) lists every kind
+ * with its settings and every method with its arguments and result.
+ *
  * Rules for every function (details on each declaration below):
  *  - Fallible functions return FlowaiStatus; FLOWAI_OK (0) means success and only then are
- *    out-parameters written. On failure, flowai_last_error_message() explains why.
+ *    out-parameters written. On failure, flowai_last_error_message() says why (the core's
+ *    own message, the same in every language) and flowai_last_error_code() repeats the
+ *    status, both for this thread.
  *  - Strings passed in are UTF-8, borrowed for the duration of the call and copied; NULL
  *    or invalid UTF-8 gives FLOWAI_INVALID_ARGUMENT (unless a parameter says NULL is allowed).
+ *    Settings and arguments are one JSON object each; results are JSON text.
  *  - Strings handed out (char *) belong to the caller: free each one exactly once with
- *    flowai_string_free (a double free is undefined behaviour). Structured results are
- *    UTF-8 JSON in the shape of the Flow.ai APIs.
- *  - Handles are opaque. Each *_free function is the only way to release a handle and must
- *    be called exactly once; after *_close, calls on the handle return FLOWAI_CLOSED.
- *    Using a handle after its *_free is undefined behaviour. Handles may be used from
- *    several threads at once.
- *  - Callbacks run on a library thread, never concurrently for one session/receiver, and
- *    must not block for long. The FlowaiEvent pointer and the strings in it are valid only
- *    during the call: copy what you keep. A blocking flowai call made from inside a callback
- *    returns FLOWAI_MISUSE instead of deadlocking. The non-blocking calls (flowai_session_post,
- *    getters, *_free) work there, and so do flowai_session_close, flowai_aida_session_delete
- *    and flowai_aida_close, which then start in the background and return FLOWAI_OK at once.
- *  - free_user_data (may be NULL) runs exactly once, after the last callback of that
- *    object (after the CLOSED event for sessions).
+ *    flowai_string_free.
+ *  - Handles are opaque and may be used from several threads at once. flowai_free is the
+ *    only way to release one and must be called exactly once; after flowai_close, calls on
+ *    the handle return FLOWAI_CLOSED. Using a handle after flowai_free is undefined behaviour.
+ *  - Events: each object's callback runs on a library thread, one event at a time, in
+ *    order, FLOWAI_EVENT_CLOSED last and exactly once. The FlowaiEvent and its strings are
+ *    valid only during the call: copy what you keep. free_user_data runs exactly once,
+ *    after the CLOSED event.
+ *  - Inside a callback (event, result or free_user_data) the blocking calls (flowai_open,
+ *    flowai_call, flowai_call_open) return FLOWAI_MISUSE instead of deadlocking; use
+ *    flowai_call_async there. flowai_close starts in the background there, and flowai_free
+ *    works there too.
  *  - A panic inside the library is reported as FLOWAI_INTERNAL; it never unwinds into C.
  */
 
@@ -32,20 +39,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "flowai_methods.h"
 
 /**
- * The result of every fallible call. `FLOWAI_OK` is 0; the others follow the SDK's error
- * codes in their stable order, so `flowai_error_code_string` gives the same `FLOWAI_...`
- * string as every other language. `FLOWAI_MISUSE` is C only: a blocking call was made
- * from inside a library callback (it would deadlock), or a handle was used wrongly.
+ * The result of every fallible call: `FLOWAI_OK` (0) or the code of the error, numbered
+ * as in every language's error table; `flowai_error_code_string` names it.
  */
 typedef enum FlowaiStatus {
   /**
-   * Success; out-parameters are set.
+   * Success.
    */
   FLOWAI_OK = 0,
   /**
-   * Bad input (NULL, invalid UTF-8, bad JSON, text too long, ...), refused before sending.
+   * Bad input, refused before anything was sent.
    */
   FLOWAI_INVALID_ARGUMENT = 1,
   /**
@@ -85,703 +91,263 @@ typedef enum FlowaiStatus {
    */
   FLOWAI_QUEUE_FULL = 10,
   /**
-   * A bug inside the library (including a caught panic).
+   * A bug inside the SDK.
    */
   FLOWAI_INTERNAL = 11,
   /**
-   * A blocking call was made from inside a library callback, where it would deadlock.
+   * A blocking call made on an SDK thread, where it would deadlock.
    */
   FLOWAI_MISUSE = 12,
 } FlowaiStatus;
 
 /**
- * What an event is about; `FlowaiEvent.type` has the exact wire type.
+ * What an event is, in the order of flowai-core's event names; `FlowaiEvent.name` is the
+ * same name as text. `FLOWAI_EVENT_CLOSED` is always the last event of an object.
  */
 typedef enum FlowaiEventKind {
   /**
-   * The session is connected (again); json holds details when there are any.
+   * The `connected` event.
    */
   FLOWAI_EVENT_CONNECTED = 0,
   /**
-   * The connection dropped; the session reconnects by itself.
+   * The `disconnected` event.
    */
   FLOWAI_EVENT_DISCONNECTED = 1,
   /**
-   * The service confirmed a sent message (`message.delivered`); trace_id is set.
+   * The `reconnecting` event.
    */
-  FLOWAI_EVENT_DELIVERED = 2,
+  FLOWAI_EVENT_RECONNECTING = 2,
   /**
-   * A reply from the bot (`message.received`, webhook `message.reply`, AIDA `btu_msg`).
+   * The `delivered` event.
    */
-  FLOWAI_EVENT_REPLY = 3,
+  FLOWAI_EVENT_DELIVERED = 3,
   /**
-   * An agent or the bot is typing.
+   * The `reply` event.
    */
-  FLOWAI_EVENT_TYPING = 4,
+  FLOWAI_EVENT_REPLY = 4,
   /**
-   * The engine handed the thread over to the app (`control.handover`).
+   * The `agent_typing` event.
    */
-  FLOWAI_EVENT_HANDOVER = 5,
+  FLOWAI_EVENT_AGENT_TYPING = 5,
   /**
-   * The service reported an error; status and json say which.
+   * The `interruption` event.
    */
-  FLOWAI_EVENT_ERROR = 6,
+  FLOWAI_EVENT_INTERRUPTION = 6,
   /**
-   * Any other event, passed through unchanged (json is the raw payload or frame).
+   * The `handover` event.
    */
-  FLOWAI_EVENT_OTHER = 7,
+  FLOWAI_EVENT_HANDOVER = 7,
   /**
-   * The last event of a session: nothing follows, and free_user_data runs after it.
-   * status is FLOWAI_OK after a normal close, else why the session ended.
+   * The `aida_message` event.
    */
-  FLOWAI_EVENT_CLOSED = 8,
+  FLOWAI_EVENT_AIDA_MESSAGE = 8,
+  /**
+   * The `progress` event.
+   */
+  FLOWAI_EVENT_PROGRESS = 9,
+  /**
+   * The `error` event.
+   */
+  FLOWAI_EVENT_ERROR = 10,
+  /**
+   * The `unknown` event.
+   */
+  FLOWAI_EVENT_UNKNOWN = 11,
+  /**
+   * The `closed` event.
+   */
+  FLOWAI_EVENT_CLOSED = 12,
 } FlowaiEventKind;
 
 /**
- * A connection to one AIDA bot (one websocket, the `bot:<uuid>` channel). Opaque.
+ * An open object of one of the kinds in flowai_methods.h. Opaque.
  */
-typedef struct FlowaiAida FlowaiAida;
+typedef struct FlowaiHandle FlowaiHandle;
 
 /**
- * One conversation with an AIDA bot. Opaque.
- */
-typedef struct FlowaiAidaSession FlowaiAidaSession;
-
-/**
- * A Management API client (flows, intents, entity types, projects, members). Opaque.
- */
-typedef struct FlowaiManagement FlowaiManagement;
-
-/**
- * A Messaging API client (messages and webhook subscriptions). Opaque.
- */
-typedef struct FlowaiMessaging FlowaiMessaging;
-
-/**
- * A running webhook receiver (an HTTP server on loopback by default). Opaque.
- */
-typedef struct FlowaiReceiver FlowaiReceiver;
-
-/**
- * A Flow Socket session (one end user talking to the bot). Opaque.
- */
-typedef struct FlowaiSession FlowaiSession;
-
-/**
- * One event, borrowed for the duration of the callback: the struct and every string in
- * it are valid only until the callback returns. Copy what you keep.
+ * One event, borrowed for the duration of the callback: the struct and its strings are
+ * valid only until the callback returns. Copy what you keep.
  */
 typedef struct FlowaiEvent {
   /**
-   * What the event is about.
+   * What the event is.
    */
   enum FlowaiEventKind kind;
   /**
-   * The wire type, e.g. "message.received", "message.reply", "btu_msg", "closed". Never NULL.
+   * The event's name, e.g. "reply" (the same as `kind`, as text). Never NULL.
    */
-  const char *type_name;
+  const char *name;
   /**
-   * The event's JSON (the payload in the shape of the Flow.ai / AIDA APIs). Never NULL.
+   * The payload: a JSON object with the event's fields (README "Threads and events").
+   * Never NULL.
    */
-  const char *json;
-  /**
-   * The traceId the event refers to, or NULL.
-   */
-  const char *trace_id;
-  /**
-   * The thread id (Flow socket) or session id (AIDA) the event belongs to, or NULL.
-   */
-  const char *session_id;
-  /**
-   * FLOWAI_OK, or for ERROR / CLOSED events the status that describes the cause.
-   */
-  enum FlowaiStatus status;
+  const char *payload_json;
 } FlowaiEvent;
 
 /**
- * Receives every event of one session or receiver, on a library thread, one at a time.
- * `user_data` is what was passed when the object was made; `event` is borrowed for the call.
+ * Receives every event of one object, in order, one at a time, on a library thread.
  */
 typedef void (*FlowaiEventCallback)(void *user_data, const struct FlowaiEvent *event);
 
 /**
- * Frees user data. `user_data` is whatever the app passed in.
+ * Releases the user data given with a callback.
  */
 typedef void (*FlowaiFreeCallback)(void *user_data);
 
 /**
- * Reports upload progress: `sent` of `total` bytes; the last call has `sent == total`.
- * Runs on a library thread while `flowai_messaging_send_media` is blocked.
+ * Receives the outcome of `flowai_call_async`, once, on a library thread: `json` is the
+ * result (status `FLOWAI_OK`) or the error as `{"code", "message", "status"}`, borrowed
+ * for the call.
  */
-typedef void (*FlowaiProgressCallback)(void *user_data, uint64_t sent, uint64_t total);
+typedef void (*FlowaiResultCallback)(void *user_data, enum FlowaiStatus status, const char *json);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, e.g. "0.1.0". The string is static: never free it.
- */
-const char *flowai_version(void);
-
-/**
- * The stable code string of `status`, e.g. "FLOWAI_AUTH" for `FLOWAI_AUTH`, or
- * "FLOWAI_UNKNOWN" for a number that is no status. The string is static: never free it.
- */
-const char *flowai_error_code_string(int status);
-
-/**
- * The message of the last failed flowai call on this thread ("" after a successful one),
- * e.g. "FLOWAI_AUTH: HTTP 401: unauthorized". The string is borrowed: it stays valid
- * until the next flowai call on this thread; never free it.
- */
-const char *flowai_last_error_message(void);
-
-/**
- * Free a string that a flowai function handed out. NULL is ignored. Each such string must
- * be freed exactly once, and only with this function: freeing it twice is undefined
- * behaviour and is not detected.
+ * Open an object of `kind` (a FLOWAI_KIND_... name) with `settings_json` (one JSON object;
+ * NULL or "" for none: missing settings come from the FLOWAI_* environment). Sessions,
+ * AIDA clients and receivers connect or bind before this returns. Blocks: FLOWAI_MISUSE
+ * inside a callback. `on_event` (may be NULL: events are then dropped) gets the object's
+ * events until FLOWAI_EVENT_CLOSED.
+ *
+ * Ownership: the library owns `user_data` from this call on, whatever it returns, and runs
+ * `free_user_data` (may be NULL) on it exactly once (after the CLOSED event, or before
+ * returning when the open fails); on FLOWAI_OK `*out` is a new handle that the caller
+ * releases with `flowai_free`.
  *
  * # Safety
- * `s` must be NULL or a string returned by a flowai function and not freed yet.
+ * Strings must be NULL or NUL-terminated; `out` must be NULL or writable.
+ */
+enum FlowaiStatus flowai_open(const char *kind,
+                              const char *settings_json,
+                              FlowaiEventCallback on_event,
+                              void *user_data,
+                              FlowaiFreeCallback free_user_data,
+                              struct FlowaiHandle **out);
+
+/**
+ * Call `method` of `handle` with `args_json` (one JSON object; NULL or "" for none) and
+ * wait for the result. Blocks: FLOWAI_MISUSE inside a callback (use flowai_call_async
+ * there). A method that makes an object needs flowai_call_open.
+ *
+ * Ownership: strings in are borrowed for the call; on FLOWAI_OK `*out_json` (when
+ * `out_json` is not NULL) is the result as JSON text (`null` for nothing), owned by the
+ * caller and freed with `flowai_string_free`.
+ *
+ * # Safety
+ * `handle` must be NULL or live; strings NULL or NUL-terminated; `out_json` NULL or writable.
+ */
+enum FlowaiStatus flowai_call(const struct FlowaiHandle *handle,
+                              const char *method,
+                              const char *args_json,
+                              char **out_json);
+
+/**
+ * Start `method` of `handle` with `args_json` and return at once; never blocks, so it
+ * works inside callbacks. On FLOWAI_OK, `done` runs exactly once later, on a library thread
+ * (maybe while the object's event callback runs on another), with the result or the
+ * error; on any other status it never runs.
+ *
+ * Ownership: strings in are borrowed for the call; `user_data` stays the caller's and is
+ * handed to `done`; the JSON given to `done` is borrowed for that call only.
+ *
+ * # Safety
+ * `handle` must be NULL or live until this returns; strings NULL or NUL-terminated.
+ */
+enum FlowaiStatus flowai_call_async(const struct FlowaiHandle *handle,
+                                    const char *method,
+                                    const char *args_json,
+                                    FlowaiResultCallback done,
+                                    void *user_data);
+
+/**
+ * Call `method` of `handle` that makes a new object (aida `new_session`, `session`) and
+ * wait for it; its events go to `on_event` (may be NULL) until FLOWAI_EVENT_CLOSED. Blocks:
+ * FLOWAI_MISUSE inside a callback.
+ *
+ * Ownership: as flowai_open: the library owns `user_data` from this call on and runs
+ * `free_user_data` exactly once; on FLOWAI_OK `*out` is a new handle that the caller
+ * releases with `flowai_free`.
+ *
+ * # Safety
+ * As for flowai_call; `out` must be NULL or writable.
+ */
+enum FlowaiStatus flowai_call_open(const struct FlowaiHandle *handle,
+                                   const char *method,
+                                   const char *args_json,
+                                   FlowaiEventCallback on_event,
+                                   void *user_data,
+                                   FlowaiFreeCallback free_user_data,
+                                   struct FlowaiHandle **out);
+
+/**
+ * End the object: its events end with FLOWAI_EVENT_CLOSED, later calls give FLOWAI_CLOSED,
+ * and closing again is FLOWAI_OK. From an app thread it returns once the CLOSED event was
+ * delivered and `free_user_data` ran (so do not hold a lock the callback needs); inside a
+ * callback it starts the close in the background and returns FLOWAI_OK at once.
+ *
+ * Ownership: the handle stays the caller's: release it with `flowai_free`.
+ *
+ * # Safety
+ * `handle` must be NULL or live.
+ */
+enum FlowaiStatus flowai_close(const struct FlowaiHandle *handle);
+
+/**
+ * Release a handle; NULL is ignored. An object still open is closed in the background
+ * (its CLOSED event and `free_user_data` still come). Never blocks; works in callbacks.
+ *
+ * Ownership: takes the handle back; call exactly once per handle, after every other call
+ * on it has returned (using it afterwards is undefined behaviour).
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle not freed yet.
+ */
+void flowai_free(struct FlowaiHandle *handle);
+
+/**
+ * Free a string that a flowai function handed out; NULL is ignored.
+ *
+ * Ownership: takes the string back; call exactly once per string (a double free is
+ * undefined behaviour and is not detected).
+ *
+ * # Safety
+ * `s` must be NULL or a string from this library not freed yet.
  */
 void flowai_string_free(char *s);
 
 /**
- * Connect to an AIDA bot and join its channel. `url` (http(s) or ws(s)), `bot` (UUID) and
- * `token` may each be NULL to use FLOWAI_AIDA_URL, FLOWAI_AIDA_BOT, FLOWAI_AIDA_TOKEN.
- * A refused bot or token is FLOWAI_AUTH. On success `*out` owns a new handle: close it with
- * `flowai_aida_close` and release it with `flowai_aida_free`. Blocking.
+ * The message of the last failed flowai call on this thread ("" after a successful one),
+ * exactly the core's text, e.g. "timeout_ms must be greater than 0". Never holds a key.
  *
- * # Safety
- * Strings NULL or NUL-terminated; `out` writable.
+ * Ownership: borrowed: valid until the next flowai call on this thread; never free it.
  */
-enum FlowaiStatus flowai_aida_connect(const char *url,
-                                      const char *bot,
-                                      const char *token,
-                                      struct FlowaiAida **out);
+const char *flowai_last_error_message(void);
 
 /**
- * Close the connection: every session of it ends (each gets its CLOSED event) and later
- * calls return FLOWAI_CLOSED. Does not free the handle. Blocking, except from inside a
- * flowai callback: there it only starts the close and returns FLOWAI_OK at once; the
- * sessions' CLOSED events come after the running callback has returned.
+ * The status of the last flowai call on this thread that returns one (FLOWAI_OK after a
+ * successful one).
  *
- * # Safety
- * `aida` NULL or a live handle.
+ * Ownership: a plain value; nothing to free.
  */
-enum FlowaiStatus flowai_aida_close(const struct FlowaiAida *aida);
+enum FlowaiStatus flowai_last_error_code(void);
 
 /**
- * Release the handle, closing the connection in the background if it is still open.
- * Call exactly once per handle, after every other call on it has returned; sessions made
- * from it stay valid handles (their calls then return FLOWAI_CLOSED). NULL is ignored.
+ * The stable code string of `status`, e.g. "FLOWAI_AUTH", or "FLOWAI_UNKNOWN" for a number
+ * that is no status.
  *
- * # Safety
- * `aida` NULL or a live handle not freed yet.
+ * Ownership: static: never free it.
  */
-void flowai_aida_free(struct FlowaiAida *aida);
+const char *flowai_error_code_string(int status);
 
 /**
- * Start a new session with the bot; `data_json` (may be NULL) is merged into the
- * session's data. `callback` gets the bot's replies to this session (FLOWAI_EVENT_REPLY,
- * type "btu_msg", json `{"session","text",...}`) in order, one at a time, on a library
- * thread, then FLOWAI_EVENT_CLOSED exactly once (after delete, client close or free).
- * Ownership of `user_data` passes to the library: `free_user_data` (may be NULL) runs
- * exactly once, after the CLOSED event (also when this call fails). On success `*out`
- * owns a new handle: release it with `flowai_aida_session_free`. Blocking.
+ * The library version, e.g. "0.1.0".
  *
- * # Safety
- * `aida` NULL or live; `data_json` NULL or NUL-terminated; `out` writable; `callback`
- * safe to call from another thread.
+ * Ownership: static: never free it.
  */
-enum FlowaiStatus flowai_aida_session_new(const struct FlowaiAida *aida,
-                                          const char *data_json,
-                                          FlowaiEventCallback callback,
-                                          void *user_data,
-                                          FlowaiFreeCallback free_user_data,
-                                          struct FlowaiAidaSession **out);
-
-/**
- * The session id the server gave. On success `*out_id` owns the string: free it with
- * `flowai_string_free`. Works after delete too. Does not block.
- *
- * # Safety
- * `session` NULL or live; `out_id` writable.
- */
-enum FlowaiStatus flowai_aida_session_id(const struct FlowaiAidaSession *session, char **out_id);
-
-/**
- * Send the user's `text` (`utb_msg`) and wait for the server's acknowledgement; the bot's
- * replies come to the session callback. If `out_ack_json` is not NULL, on success it owns
- * the acknowledgement JSON: free it with `flowai_string_free`. Blocking.
- *
- * # Safety
- * `session` NULL or live; `text` NULL or NUL-terminated; `out_ack_json` NULL or writable.
- */
-enum FlowaiStatus flowai_aida_session_send_text(const struct FlowaiAidaSession *session,
-                                                const char *text,
-                                                char **out_ack_json);
-
-/**
- * Merge the JSON object `data_json` into the session's data (`put_data`) and wait for the
- * acknowledgement. `out_ack_json` as for `flowai_aida_session_send_text`. Blocking.
- *
- * # Safety
- * `session` NULL or live; `data_json` NULL or NUL-terminated; `out_ack_json` NULL or writable.
- */
-enum FlowaiStatus flowai_aida_session_put_data(const struct FlowaiAidaSession *session,
-                                               const char *data_json,
-                                               char **out_ack_json);
-
-/**
- * Upload the image file at `path` (streamed; `filename` may be NULL for the file's own
- * name; `content_type` e.g. "image/png") and send it to the bot (`utb_img`). On success
- * `*out_image_id` owns the image id the server gave: free it with `flowai_string_free`.
- * Blocking.
- *
- * # Safety
- * `session` NULL or live; strings NULL or NUL-terminated; `out_image_id` writable.
- */
-enum FlowaiStatus flowai_aida_session_send_image(const struct FlowaiAidaSession *session,
-                                                 const char *path,
-                                                 const char *filename,
-                                                 const char *content_type,
-                                                 char **out_image_id);
-
-/**
- * Delete the session on the server (`delete_session`). When this returns, the CLOSED
- * event has been delivered and `free_user_data` has run, and later calls on the handle
- * return FLOWAI_CLOSED (even when the delete itself failed). Does not free the handle.
- * Blocking, except from inside a flowai callback (of this or any other object): there it
- * only starts the delete and returns FLOWAI_OK at once (a failure of the delete is then
- * not reported), no reply follows, and the CLOSED event comes after the running callback
- * has returned, exactly once and last, then `free_user_data`.
- *
- * # Safety
- * `session` NULL or a live handle.
- */
-enum FlowaiStatus flowai_aida_session_delete(const struct FlowaiAidaSession *session);
-
-/**
- * Release the handle. The session is not deleted on the server; its callback stops, and
- * its CLOSED event and `free_user_data` still come, on a library thread. Call exactly once
- * per handle, after every other call on it has returned; NULL is ignored. Does not block.
- *
- * # Safety
- * `session` NULL or a live handle not freed yet.
- */
-void flowai_aida_session_free(struct FlowaiAidaSession *session);
-
-/**
- * Create a Messaging client from explicit arguments. `api_url` may be NULL (https://api.flow.ai);
- * `messaging_key` is required. On success `*out` owns a new handle: release it with
- * `flowai_messaging_free`.
- *
- * # Safety
- * Strings must be NULL or NUL-terminated; `out` must be writable.
- */
-enum FlowaiStatus flowai_messaging_new(const char *api_url,
-                                       const char *messaging_key,
-                                       struct FlowaiMessaging **out);
-
-/**
- * Create a Messaging client from FLOWAI_API_URL and FLOWAI_MESSAGING_KEY. On success
- * `*out` owns a new handle: release it with `flowai_messaging_free`.
- *
- * # Safety
- * `out` must be writable.
- */
-enum FlowaiStatus flowai_messaging_new_from_env(struct FlowaiMessaging **out);
-
-/**
- * Close the client: later calls on it return FLOWAI_CLOSED; calls in progress finish.
- * Does not free the handle. Closing twice is fine.
- *
- * # Safety
- * `client` must be NULL or a live handle.
- */
-enum FlowaiStatus flowai_messaging_close(const struct FlowaiMessaging *client);
-
-/**
- * Release the handle (closing it first if needed). Call exactly once per handle, after
- * every other call on it has returned; NULL is ignored.
- *
- * # Safety
- * `client` must be NULL or a live handle not freed yet.
- */
-void flowai_messaging_free(struct FlowaiMessaging *client);
-
-/**
- * Send a text message (at most 255 characters) to `thread_id` and wait for the service's
- * acknowledgement. `options_json` may be NULL or `{"traceId","lang","timezone","params"}`.
- * Nothing is handed out; the bot's reply comes later through a webhook. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated.
- */
-enum FlowaiStatus flowai_messaging_send_text(const struct FlowaiMessaging *client,
-                                             const char *thread_id,
-                                             const char *text,
-                                             const char *options_json);
-
-/**
- * Send an event (trigger) named `event_name` to `thread_id` and wait for the
- * acknowledgement. `options_json` as for `flowai_messaging_send_text`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated.
- */
-enum FlowaiStatus flowai_messaging_send_event(const struct FlowaiMessaging *client,
-                                              const char *thread_id,
-                                              const char *event_name,
-                                              const char *options_json);
-
-/**
- * Send a location (`lat`, `lng` as decimal strings) to `thread_id` and wait for the
- * acknowledgement. `options_json` as for `flowai_messaging_send_text`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated.
- */
-enum FlowaiStatus flowai_messaging_send_location(const struct FlowaiMessaging *client,
-                                                 const char *thread_id,
-                                                 const char *lat,
-                                                 const char *lng,
-                                                 const char *options_json);
-
-/**
- * Upload the file at `path` as a media message (`media_type`: "image", "file", "audio" or
- * "video"; `mime_type` may be NULL) to `thread_id`, streamed from disk (at most 250 MB).
- * `progress` may be NULL; it runs on a library thread during this call with `user_data`,
- * which the caller keeps owning. `options_json` as for `flowai_messaging_send_text`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated.
- */
-enum FlowaiStatus flowai_messaging_send_media(const struct FlowaiMessaging *client,
-                                              const char *thread_id,
-                                              const char *path,
-                                              const char *media_type,
-                                              const char *mime_type,
-                                              const char *options_json,
-                                              FlowaiProgressCallback progress,
-                                              void *user_data);
-
-/**
- * Create a webhook subscription from `webhook_json` (`{"url","verifyKey","events":[...]}`);
- * the service first calls the URL with a GET. On success `*out_json` owns the created
- * webhook as JSON: free it with `flowai_string_free`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated; `out_json` writable.
- */
-enum FlowaiStatus flowai_messaging_webhook_create(const struct FlowaiMessaging *client,
-                                                  const char *webhook_json,
-                                                  char **out_json);
-
-/**
- * Retrieve webhook `webhook_id`. On success `*out_json` owns the webhook as JSON: free it
- * with `flowai_string_free`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated; `out_json` writable.
- */
-enum FlowaiStatus flowai_messaging_webhook_get(const struct FlowaiMessaging *client,
-                                               const char *webhook_id,
-                                               char **out_json);
-
-/**
- * Update webhook `webhook_id` with the fields present in `update_json` (any of "url",
- * "verifyKey", "events"). On success `*out_json` owns the updated webhook as JSON: free
- * it with `flowai_string_free`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated; `out_json` writable.
- */
-enum FlowaiStatus flowai_messaging_webhook_update(const struct FlowaiMessaging *client,
-                                                  const char *webhook_id,
-                                                  const char *update_json,
-                                                  char **out_json);
-
-/**
- * List every webhook subscription, newest first. On success `*out_json` owns a JSON array
- * of webhooks: free it with `flowai_string_free`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; `out_json` writable.
- */
-enum FlowaiStatus flowai_messaging_webhook_list(const struct FlowaiMessaging *client,
-                                                char **out_json);
-
-/**
- * Delete webhook `webhook_id`. Nothing is handed out. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; `webhook_id` NULL or NUL-terminated.
- */
-enum FlowaiStatus flowai_messaging_webhook_delete(const struct FlowaiMessaging *client,
-                                                  const char *webhook_id);
-
-/**
- * Create a Management client from explicit arguments. `api_url` may be NULL
- * (https://api.flow.ai); `management_key` is required. On success `*out` owns a new
- * handle: release it with `flowai_management_free`.
- *
- * # Safety
- * Strings must be NULL or NUL-terminated; `out` must be writable.
- */
-enum FlowaiStatus flowai_management_new(const char *api_url,
-                                        const char *management_key,
-                                        struct FlowaiManagement **out);
-
-/**
- * Create a Management client from FLOWAI_API_URL and FLOWAI_MANAGEMENT_KEY. On success
- * `*out` owns a new handle: release it with `flowai_management_free`.
- *
- * # Safety
- * `out` must be writable.
- */
-enum FlowaiStatus flowai_management_new_from_env(struct FlowaiManagement **out);
-
-/**
- * Close the client: later calls return FLOWAI_CLOSED. Does not free the handle.
- *
- * # Safety
- * `client` must be NULL or a live handle.
- */
-enum FlowaiStatus flowai_management_close(const struct FlowaiManagement *client);
-
-/**
- * Release the handle (closing it first if needed). Call exactly once per handle, after
- * every other call on it has returned; NULL is ignored.
- *
- * # Safety
- * `client` must be NULL or a live handle not freed yet.
- */
-void flowai_management_free(struct FlowaiManagement *client);
-
-/**
- * List a Management resource: `resource` is "flows", "intents", "entitytypes",
- * "projects" or "members". On success `*out_json` owns a JSON array in the API's own
- * shape: free it with `flowai_string_free`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; `resource` NULL or NUL-terminated; `out_json` writable.
- */
-enum FlowaiStatus flowai_management_list(const struct FlowaiManagement *client,
-                                         const char *resource,
-                                         char **out_json);
-
-/**
- * Retrieve one Management object: `resource` is "flows", "intents", "entitytypes" or
- * "projects", `id` its id. On success `*out_json` owns the object as JSON: free it with
- * `flowai_string_free`. Blocking.
- *
- * # Safety
- * `client` must be NULL or live; strings NULL or NUL-terminated; `out_json` writable.
- */
-enum FlowaiStatus flowai_management_info(const struct FlowaiManagement *client,
-                                         const char *resource,
-                                         const char *id,
-                                         char **out_json);
-
-/**
- * Connect a Flow Socket session. `api_url` and `client_id` may be NULL to use
- * FLOWAI_API_URL / FLOWAI_CLIENT_ID. `options_json` may be NULL or
- * `{"threadId","sessionId","originator":{...},"pingIntervalMs","pongTimeoutMs",
- * "sendTimeoutMs","connectTimeoutMs","queueCapacity","eventCapacity"}`.
- * Waits for the first connect attempt: a refused client id is FLOWAI_AUTH; other failures
- * leave the session reconnecting by itself. `callback` gets every event in order, one at
- * a time, on a library thread (possibly before this call returns); the last is
- * FLOWAI_EVENT_CLOSED, exactly once. Ownership of `user_data` passes to the library:
- * `free_user_data` (may be NULL) runs exactly once, after the CLOSED event (also when this
- * call fails). On success `*out` owns a new handle: close it with `flowai_session_close`
- * and release it with `flowai_session_free`. Blocking.
- *
- * # Safety
- * Strings NULL or NUL-terminated; `out` writable; `callback` safe to call from another thread.
- */
-enum FlowaiStatus flowai_session_connect(const char *api_url,
-                                         const char *client_id,
-                                         const char *options_json,
-                                         FlowaiEventCallback callback,
-                                         void *user_data,
-                                         FlowaiFreeCallback free_user_data,
-                                         struct FlowaiSession **out);
-
-/**
- * The thread id this session talks as. On success `*out_thread_id` owns the string: free
- * it with `flowai_string_free`. Works after close too. Does not block.
- *
- * # Safety
- * `session` NULL or live; `out_thread_id` writable.
- */
-enum FlowaiStatus flowai_session_thread_id(const struct FlowaiSession *session,
-                                           char **out_thread_id);
-
-/**
- * Send `text` (at most 255 characters) and wait for its `message.delivered` (while
- * offline the message waits in a bounded queue and goes out after reconnect). On success,
- * if `out_delivered_json` is not NULL, it owns the delivered payload as JSON (with the
- * traceId): free it with `flowai_string_free`. Blocking; FLOWAI_MISUSE from a callback.
- *
- * # Safety
- * `session` NULL or live; `text` NULL or NUL-terminated; `out_delivered_json` NULL or writable.
- */
-enum FlowaiStatus flowai_session_send_text(const struct FlowaiSession *session,
-                                           const char *text,
-                                           char **out_delivered_json);
-
-/**
- * Trigger the event `event_name` (e.g. "INTRO") and wait for its `message.delivered`.
- * `out_delivered_json` as for `flowai_session_send_text`. Blocking.
- *
- * # Safety
- * `session` NULL or live; `event_name` NULL or NUL-terminated; `out_delivered_json` NULL or writable.
- */
-enum FlowaiStatus flowai_session_send_event(const struct FlowaiSession *session,
-                                            const char *event_name,
-                                            char **out_delivered_json);
-
-/**
- * Send a full `message.send` payload given as JSON (`{"speech","traceId","attachment",
- * "originator","metadata"}`) and wait for its delivery. `out_delivered_json` as for
- * `flowai_session_send_text`. Blocking.
- *
- * # Safety
- * `session` NULL or live; `message_json` NULL or NUL-terminated; `out_delivered_json` NULL or writable.
- */
-enum FlowaiStatus flowai_session_send(const struct FlowaiSession *session,
-                                      const char *message_json,
-                                      char **out_delivered_json);
-
-/**
- * Send a `message.send` payload given as JSON (as for `flowai_session_send`) without
- * waiting: the message is queued and `*out_trace_id` (may be NULL) gets its traceId (the
- * one in the JSON, or one assigned here). Its delivery comes to the callback as a
- * FLOWAI_EVENT_DELIVERED with that trace_id; if it fails, a FLOWAI_EVENT_ERROR with that
- * trace_id and the failure's status comes instead (unless the session closed first).
- * Does not block, so it may be called from inside a callback.
- *
- * # Safety
- * `session` NULL or live; `message_json` NULL or NUL-terminated; `out_trace_id` NULL or writable.
- */
-enum FlowaiStatus flowai_session_post(const struct FlowaiSession *session,
-                                      const char *message_json,
-                                      uint64_t *out_trace_id);
-
-/**
- * Close the session: pending sends fail with FLOWAI_CLOSED, and when this returns the
- * CLOSED event has been delivered and `free_user_data` has run. Later calls on the handle
- * return FLOWAI_CLOSED; closing twice is fine. Does not free the handle. Blocking, except
- * from inside a flowai callback (of this or any other object): there it only starts the
- * close and returns FLOWAI_OK at once, and the CLOSED event comes after the running
- * callback has returned (still exactly once and last, then `free_user_data`); a later
- * close from an app thread waits for it.
- *
- * # Safety
- * `session` NULL or a live handle.
- */
-enum FlowaiStatus flowai_session_close(const struct FlowaiSession *session);
-
-/**
- * Release the handle. A session still open is closed in the background (its CLOSED event
- * and `free_user_data` still come, on a library thread). Call exactly once per handle,
- * after every other call on it has returned; NULL is ignored. Does not block.
- *
- * # Safety
- * `session` NULL or a live handle not freed yet.
- */
-void flowai_session_free(struct FlowaiSession *session);
-
-/**
- * Verify a webhook call against `verify_key` and parse it. Headers come as two parallel
- * arrays of `header_count` names and values (names match case-insensitively; the key is
- * read from X-Flowai-Verify-Key, else a `verifyKey` in `query` (may be NULL), else a
- * top-level `verifyKey` body field). `body` is `body_len` bytes (not NUL-terminated).
- * Wrong or missing key: FLOWAI_VERIFICATION; malformed body: FLOWAI_PROTOCOL. On success
- * `*out_json` owns the event as `{"type":...,"payload":...}`: free it with
- * `flowai_string_free`. Does not block.
- *
- * # Safety
- * Strings NULL or NUL-terminated; the arrays hold `header_count` valid strings (or are
- * NULL when it is 0); `body` has `body_len` readable bytes; `out_json` writable.
- */
-enum FlowaiStatus flowai_webhook_verify(const char *verify_key,
-                                        const char *const *header_names,
-                                        const char *const *header_values,
-                                        size_t header_count,
-                                        const char *query,
-                                        const uint8_t *body,
-                                        size_t body_len,
-                                        char **out_json);
-
-/**
- * Like `flowai_webhook_verify`, with the headers as one JSON object
- * (`{"X-Flowai-Verify-Key": "...", ...}`; NULL means no headers). On success `*out_json`
- * owns the event JSON: free it with `flowai_string_free`. Does not block.
- *
- * # Safety
- * Strings NULL or NUL-terminated; `body` has `body_len` readable bytes; `out_json` writable.
- */
-enum FlowaiStatus flowai_webhook_verify_json(const char *verify_key,
-                                             const char *headers_json,
-                                             const char *query,
-                                             const uint8_t *body,
-                                             size_t body_len,
-                                             char **out_json);
-
-/**
- * Start a webhook receiver that verifies calls with `verify_key` and hands each new event
- * to `callback`. `options_json` may be NULL or `{"addr":"127.0.0.1:0","path":"/webhook",
- * "verifyHeader":..,"maxBodyBytes":..,"queueCapacity":..,"dedupeCapacity":..}`.
- * The callback runs on one dedicated library thread, one event at a time in arrival order;
- * the event's json is the payload (a `Received` for "message.reply"). The receiver
- * answers the sender once the callback has returned. Ownership of `user_data` passes to
- * the library: `free_user_data` (may be NULL) runs exactly once, after the last callback
- * (also when this call fails). On success `*out` owns a new handle: get its URL with
- * `flowai_receiver_url`, stop it with `flowai_receiver_close`, release it with
- * `flowai_receiver_free`. Blocking (binds the port).
- *
- * # Safety
- * Strings NULL or NUL-terminated; `out` writable; `callback` safe to call from another thread.
- */
-enum FlowaiStatus flowai_receiver_start(const char *verify_key,
-                                        const char *options_json,
-                                        FlowaiEventCallback callback,
-                                        void *user_data,
-                                        FlowaiFreeCallback free_user_data,
-                                        struct FlowaiReceiver **out);
-
-/**
- * The URL to register as a webhook, e.g. "http://127.0.0.1:PORT/webhook". On success
- * `*out_url` owns the string: free it with `flowai_string_free`. Does not block.
- *
- * # Safety
- * `receiver` NULL or live; `out_url` writable.
- */
-enum FlowaiStatus flowai_receiver_url(const struct FlowaiReceiver *receiver, char **out_url);
-
-/**
- * Stop the receiver: no new calls are accepted, calls in progress finish, and this waits
- * for the server to end. Later calls on it return FLOWAI_CLOSED. Does not free the handle.
- * Blocking; from inside a flowai callback it returns FLOWAI_MISUSE and leaves the receiver
- * running (it would wait for its own callback): close it from an app thread.
- *
- * # Safety
- * `receiver` NULL or a live handle.
- */
-enum FlowaiStatus flowai_receiver_close(const struct FlowaiReceiver *receiver);
-
-/**
- * Release the handle, stopping the receiver in the background if it still runs. Call
- * exactly once per handle, after every other call on it has returned; NULL is ignored.
- *
- * # Safety
- * `receiver` NULL or a live handle not freed yet.
- */
-void flowai_receiver_free(struct FlowaiReceiver *receiver);
+const char *flowai_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -9,299 +9,37 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** A connection to one AIDA bot (created by `connectAida`). */
-export declare class AidaClient {
-  /** The bot UUID. */
-  get bot(): string
-  /** Whether the websocket is open right now. */
-  get isConnected(): boolean
-  /** Start a session; `onEvent` gets its bot messages, then `closed`. */
-  newSession(data: any | undefined | null, onEvent: (events: string) => void): Promise<AidaSession>
-  /** A handle to an existing session by id; replies sent before this call are not seen. */
-  session(id: string, onEvent: (events: string) => void): AidaSession
-  /** Fetch an uploaded image by id. */
-  downloadImage(id: string): Promise<Buffer>
-  /** Close the connection; every session then ends with `closed`. */
+/** An open flowai object of some kind (`messaging`, `session`, ...). */
+export declare class Handle {
+  /** Open an object of `kind` (snake_case) with settings given as JSON text. */
+  static open(kind: string, settingsJson: string): Promise<Handle>
+  /** The kind's name (snake_case). */
+  get kind(): string
+  /**
+   * Call `method` (either case) with arguments as JSON text; resolves with the result as
+   * JSON text, or with a new `Handle` for a method that makes an object.
+   */
+  call(method: string, argsJson: string): Promise<string | Handle>
+  /**
+   * Close the object; its events end with `closed`, and until that was delivered the
+   * process stays alive. Closing twice is fine.
+   */
   close(): Promise<void>
-}
-
-/** One conversation with the bot (created by `AidaClient.newSession` or `session`). */
-export declare class AidaSession {
-  /** The session id given by the server. */
-  get id(): string
-  /** Send the user's text; resolves with the server's acknowledgement. */
-  sendText(text: string): Promise<any>
-  /** Merge `data` into the session's data on the server. */
-  putData(data: any): Promise<any>
-  /** Upload an image (a file path or bytes) and send it; resolves with the image id. */
-  sendImage(image: string | Buffer, filename: string, contentType: string): Promise<string>
-  /** Delete the session on the server; `closed` follows. */
-  delete(): Promise<void>
-  /** Stop receiving this session's messages (the session stays on the server); `closed` follows. */
-  close(): void
-}
-
-/** A client of the Management API, authenticated with the management key. */
-export declare class ManagementClient {
-  /** A client from `options` over the `FLOWAI_*` environment variables. */
-  constructor(options?: ClientOptions | undefined | null)
-  /** Every flow. */
-  listFlows(): Promise<any[]>
-  /** One flow with its intents and actions. */
-  flowInfo(flowId: string): Promise<any>
-  /** Every intent. */
-  listIntents(): Promise<any[]>
-  /** One intent with its examples. */
-  intentInfo(intentId: string): Promise<any>
-  /** Every entity type. */
-  listEntityTypes(): Promise<any[]>
-  /** One entity type. */
-  entityTypeInfo(entityTypeId: string): Promise<any>
-  /** Every project. */
-  listProjects(): Promise<any[]>
-  /** One project. */
-  projectInfo(projectId: string): Promise<any>
-  /** Every member of the organisation. */
-  listMembers(): Promise<any[]>
-}
-
-/** A client of the Messaging REST API, authenticated with the messaging key. */
-export declare class MessagingClient {
-  /** A client from `options` over the `FLOWAI_*` environment variables. */
-  constructor(options?: ClientOptions | undefined | null)
-  /** Send a text of at most 255 characters. */
-  sendText(threadId: string, text: string, options?: MessageOptions | undefined | null): Promise<void>
-  /** Trigger an event by name. */
-  sendEvent(threadId: string, eventName: string, options?: MessageOptions | undefined | null): Promise<void>
-  /** Send coordinates (as strings, the way the API takes them). */
-  sendLocation(threadId: string, lat: string, lng: string, options?: MessageOptions | undefined | null): Promise<void>
-  /** Upload a file (streamed from disk) as an image, file, audio or video message. */
-  sendMedia(threadId: string, path: string, mediaType: string, options?: MessageOptions | undefined | null, progress?: ((bytesSent: number, totalBytes: number) => void) | undefined | null): Promise<void>
-  /** Create a webhook subscription (the service first calls the URL with a GET). */
-  createWebhook(webhook: NewWebhook): Promise<any>
-  /** Retrieve one webhook subscription. */
-  getWebhook(webhookId: string): Promise<any>
-  /** Change the fields given in `update`. */
-  updateWebhook(webhookId: string, update: WebhookUpdate): Promise<any>
-  /** Every webhook subscription, newest first. */
-  listWebhooks(): Promise<any[]>
-  /** Delete a webhook subscription. */
-  deleteWebhook(webhookId: string): Promise<void>
-}
-
-/** A running Flow Socket session (created by `connectSession`). */
-export declare class Session {
-  /** The thread this session talks as. */
-  get threadId(): string
-  /** The session id sent to socket.info. */
-  get sessionId(): string
-  /** Whether the session has ended. */
-  get isClosed(): boolean
-  /** Send `{ speech, traceId?, attachment?, originator?, metadata? }`; resolves with the delivery. */
-  send(message: any): Promise<any>
-  /** Tell the service the user is typing. */
-  typing(): Promise<void>
-  /** Tell the service the user saw the messages. */
-  noticed(): Promise<void>
-  /** The thread's messages as the service returns them. */
-  history(): Promise<any>
-  /** The messages the user has not noticed yet. */
-  unnoticed(): Promise<any>
-  /** Upload a file to the thread, streamed from disk. */
-  upload(path: string, progress?: ((bytesSent: number, totalBytes: number) => void) | undefined | null): Promise<any>
-  /** Close gracefully; the `closed` event follows. Closing twice is fine. */
-  close(): Promise<void>
-}
-
-/** A running webhook receiver (created by `startReceiver`). */
-export declare class WebhookReceiver {
-  /** The URL to register as a webhook. */
-  get url(): string
-  /** The port listened on. */
-  get port(): number
-  /** Stop accepting calls, finish the ones in progress, release the handler. */
-  close(): Promise<void>
+  /**
+   * Hand every event to `onEvents` as a JSON array of `{event, payload}`, one call per
+   * batch, `closed` last. With `keepAlive` the process stays alive until `closed` was
+   * delivered; without, only once `close()` was called. Only the first call counts.
+   */
+  listen(onEvents: (events: string) => void, keepAlive: boolean): void
 }
 
 /**
- * Make `n` synthetic `delivered` events (traceId 0..n, then `closed`) on the runtime and
- * send them through a session's event channel (same capacity) and dispatch loop to
- * `onEvent`, or, without it, through the same loop into a no-op Rust closure.
- * `clockBaseNs` is `process.hrtime.bigint()` read just before the call (both clocks are
- * the monotonic clock); `intervalMs` paces the events.
+ * Call `listener(atNs)` `count` times, `intervalUs` apart, from a thread of its own, with
+ * `atNs` read from the monotonic clock (`process.hrtime`'s) just before each call: the
+ * same pacing and stamp as the `bench` kind's `progress` events, minus everything flowai
+ * does between the stamp and the listener.
  */
-export declare function _benchEvents(n: number, intervalMs: number, clockBaseNs: number, onEvent?: ((events: string) => void) | undefined | null): Promise<BenchEvents>
-
-/**
- * One session through flowai-core alone with `window` sends in flight (each of `window`
- * tasks sends "hello" and waits for its ack), events drained by a task: acked messages
- * per second over `seconds`, after `warmupSeconds` of the same.
- */
-export declare function _benchPipelined(window: number, seconds: number, warmupSeconds: number, apiUrl?: string | undefined | null, clientId?: string | undefined | null): Promise<number>
+export declare function _benchFloor(count: number, intervalUs: number, listener: (atNs: number) => void): void
 
 /** Whether this addon is an unoptimised build (bench.mjs reports it). */
 export declare function _debugBuild(): boolean
-
-/** How to reach one AIDA bot; unset fields come from `FLOWAI_AIDA_*`. */
-export interface AidaClientOptions {
-  /** Server URL, http(s) or ws(s) (FLOWAI_AIDA_URL). */
-  url?: string
-  /** Bot UUID (FLOWAI_AIDA_BOT). */
-  bot?: string
-  /** Access token (FLOWAI_AIDA_TOKEN). */
-  token?: string
-  /** Deadline of a push's reply in ms (default 10000). */
-  pushTimeoutMs?: number
-  /** Heartbeat interval in ms (default 30000). */
-  heartbeatIntervalMs?: number
-  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
-  caCert?: string
-}
-
-/** What `_benchEvents` measured. */
-export interface BenchEvents {
-  /** First event created to `closed` handed to the sink. */
-  seconds: number
-  /** Each event's creation time on the `process.hrtime` clock (ns). */
-  createdNs: Array<number>
-  /** Without a JS callback: creation to entry of the Rust closure, per event (ns). */
-  latenciesNs?: Array<number>
-}
-
-/** Connection settings; anything left out comes from the `FLOWAI_*` environment variables. */
-export interface ClientOptions {
-  /** Base URL of every Flow.ai endpoint (FLOWAI_API_URL). */
-  apiUrl?: string
-  /** Messaging API key (FLOWAI_MESSAGING_KEY). */
-  messagingKey?: string
-  /** Management API key (FLOWAI_MANAGEMENT_KEY). */
-  managementKey?: string
-  /** Socket channel client id (FLOWAI_CLIENT_ID). */
-  clientId?: string
-  /** AIDA server base URL (FLOWAI_AIDA_URL). */
-  aidaUrl?: string
-  /** AIDA bot UUID (FLOWAI_AIDA_BOT). */
-  aidaBot?: string
-  /** AIDA access token (FLOWAI_AIDA_TOKEN). */
-  aidaToken?: string
-  /** Deadline of one HTTP request in milliseconds (default 30000). */
-  requestTimeoutMs?: number
-  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
-  caCert?: string
-}
-
-/**
- * Connect and join the bot's channel; `onEvent` gets connection events (`closed` last)
- * and is released after it.
- */
-export declare function connectAida(options: AidaClientOptions | undefined | null, onEvent: (events: string) => void): Promise<AidaClient>
-
-/**
- * Connect a session; `onEvent` gets every event, in order, in batches (a JSON array per
- * call), `closed` last, and is released after it.
- */
-export declare function connectSession(options: SessionOptions | undefined | null, onEvent: (events: string) => void): Promise<Session>
-
-/** Optional fields every message may carry. */
-export interface MessageOptions {
-  /** A number identifying the message in delivery events (0 to 2^53 - 1). */
-  traceId?: number
-  /** ISO 639-1 language code (two letters). */
-  lang?: string
-  /** Offset from UTC in hours. */
-  timezone?: number
-  /** Parameters for the AI engine: `{ name: [{ value, match? }] }`. */
-  params?: any
-  /** MIME type of a media upload (`sendMedia` only). */
-  mimeType?: string
-}
-
-/** What is needed to create a webhook. */
-export interface NewWebhook {
-  /** URL Flow.ai shall call. */
-  url: string
-  /** Key sent with each call so the receiver can verify it. */
-  verifyKey: string
-  /** Event types, at least one (e.g. `message.reply`). */
-  events: Array<string>
-}
-
-/** Where and how the receiver listens. */
-export interface ReceiverOptions {
-  /** The verify key given when the webhook was created (required). */
-  verifyKey: string
-  /** Address to bind (default 127.0.0.1). */
-  host?: string
-  /** Port (default 0: a free one). */
-  port?: number
-  /** Path served (default `/webhook`). */
-  path?: string
-  /** Header carrying the verify key (default `X-Flowai-Verify-Key`). */
-  verifyHeader?: string
-  /** Largest accepted body in bytes (default 1 MiB). */
-  maxBodyBytes?: number
-  /** Events waiting for the handler before calls get 503 (default 1024). */
-  queueCapacity?: number
-}
-
-/** How a socket session connects and behaves; unset fields come from `FLOWAI_*` or defaults. */
-export interface SessionOptions {
-  /** Base URL (FLOWAI_API_URL). */
-  apiUrl?: string
-  /** The channel's client id (FLOWAI_CLIENT_ID). */
-  clientId?: string
-  /** The thread (end user) to talk as; generated when absent. */
-  threadId?: string
-  /** The session id sent to socket.info; generated when absent. */
-  sessionId?: string
-  /** Default originator of sends: `{ name, role, profile, metadata }`. */
-  originator?: any
-  /** Ping interval in ms (default 30000). */
-  pingIntervalMs?: number
-  /** A ping unanswered this long (ms) marks the connection dead (default 10000). */
-  pongTimeoutMs?: number
-  /** Deadline of one send, until its delivery (ms, default 30000). */
-  sendTimeoutMs?: number
-  /** Deadline of connecting and of the thread REST calls (ms). */
-  connectTimeoutMs?: number
-  /** Most sends awaiting delivery at once (default 1000). */
-  queueCapacity?: number
-  /** Most events waiting unread before the session stops reading (default 1024). */
-  eventCapacity?: number
-  /** First reconnect delay ceiling in ms (default 500). */
-  backoffBaseMs?: number
-  /** Largest reconnect delay ceiling in ms (default 30000). */
-  backoffCapMs?: number
-  /** Path of a PEM file with an extra root certificate to trust (FLOWAI_CA_CERT). */
-  caCert?: string
-}
-
-/**
- * Start a receiver; `onEvent` runs for every verified new event, one at a time, in order,
- * and is released when the receiver is closed.
- */
-export declare function startReceiver(options: ReceiverOptions, onEvent: (event: string) => boolean): Promise<WebhookReceiver>
-
-/**
- * Check the verify key of a webhook call in constant time, then parse its body into
- * `{ type, payload }`. Wrong key: FLOWAI_VERIFICATION; bad JSON: FLOWAI_PROTOCOL.
- */
-export declare function verifyAndParse(headers: Record<string, string>, body: string | Buffer, verifyKey: string, options?: VerifyOptions | undefined | null): any
-
-/** Where the verify key is looked for besides the default header. */
-export interface VerifyOptions {
-  /** Header carrying the key (default `X-Flowai-Verify-Key`). */
-  headerName?: string
-  /** The raw query string of the request (may carry `verifyKey=`). */
-  query?: string
-}
-
-/** A partial webhook update: fields left out stay unchanged. */
-export interface WebhookUpdate {
-  /** New URL. */
-  url?: string
-  /** New verify key. */
-  verifyKey?: string
-  /** New event list. */
-  events?: Array<string>
-}

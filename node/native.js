@@ -835,16 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.AidaClient = nativeBinding.AidaClient
-module.exports.AidaSession = nativeBinding.AidaSession
-module.exports.ManagementClient = nativeBinding.ManagementClient
-module.exports.MessagingClient = nativeBinding.MessagingClient
-module.exports.Session = nativeBinding.Session
-module.exports.WebhookReceiver = nativeBinding.WebhookReceiver
-module.exports._benchEvents = nativeBinding._benchEvents
-module.exports._benchPipelined = nativeBinding._benchPipelined
+module.exports.Handle = nativeBinding.Handle
+module.exports._benchFloor = nativeBinding._benchFloor
 module.exports._debugBuild = nativeBinding._debugBuild
-module.exports.connectAida = nativeBinding.connectAida
-module.exports.connectSession = nativeBinding.connectSession
-module.exports.startReceiver = nativeBinding.startReceiver
-module.exports.verifyAndParse = nativeBinding.verifyAndParse

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test suite of every language: Rust (unit + integration against the emulator),
-# the independent protocol peers, C, Python and Node. Installs what each suite needs.
+# the independent protocol peers, C, Python and Node, then the conformance scenario in all
+# four languages. Installs what each suite needs.
 # Exits non-zero when any suite fails; prints a summary line per suite at the end.
 set -u
 cd "$(git rev-parse --show-toplevel)"
@@ -26,9 +27,17 @@ run_suite() {
 }
 
 failed=0
+run_suite "import cycles" python3 tests/support/import_cycles.py
+run_suite "binding lines" tests/support/binding_lines.sh
 run_suite "rust" cargo test --workspace --quiet
 run_suite "build" cargo build --quiet --workspace
-for runner in tests/peer/run.sh tests/peer/phoenix_js/run.sh tests/c/run.sh tests/python/run.sh tests/node/run.sh tests/readme/run.sh tests/deny/run.sh; do
+for runner in tests/peer/run.sh tests/peer/phoenix_js/run.sh tests/c/run.sh tests/python/run.sh tests/node/run.sh; do
+    [ -x "$runner" ] && run_suite "${runner#tests/}" "$runner"
+done
+# After the C, Python and Node suites, which build what the conformance programs need.
+# Not skipped when absent: parity across the languages is checked, not hoped for.
+run_suite "conformance/run.sh" tests/conformance/run.sh
+for runner in tests/readme/run.sh tests/deny/run.sh; do
     [ -x "$runner" ] && run_suite "${runner#tests/}" "$runner"
 done
 

@@ -1,7 +1,9 @@
 //! Writes include/flowai.h from the exported functions with cbindgen.
 //!
 //! The header is committed; it is rewritten only when its text changes, so an unchanged
-//! API leaves the file (and its timestamp) alone and CI can check it with `git diff`.
+//! API leaves the file (and its timestamp) alone and CI can check it with `git diff`. The
+//! `include/flowai_methods.h` it includes and `src/generated.rs` come from flowai-ffi's
+//! method and error tables instead (`FLOWAI_BLESS=1 cargo test -p flowai-ffi --test generated`).
 
 use std::path::PathBuf;
 

@@ -27,7 +27,7 @@ else
 fi
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 mkdir -p "$prefix/lib/pkgconfig" "$prefix/include"
-cp include/flowai.h "$prefix/include/"
+cp include/flowai.h include/flowai_methods.h "$prefix/include/"
 for lib in libflowai.so libflowai.dylib libflowai.a; do
     if [ -f "$libdir/$lib" ]; then
         cp "$libdir/$lib" "$prefix/lib/"

@@ -1,85 +1,17 @@
 """flowai: the Flow.ai and AIDA SDK for Python.
 
-Every network call has a blocking form (``client.send_text(...)``) that releases the GIL
-while it waits and an asyncio form (``await client.send_text_async(...)``) that never
-blocks the event loop. Configuration comes from keyword arguments or the ``FLOWAI_*``
-environment variables. Errors are :class:`FlowAIError` subclasses with a stable ``.code``.
+Every class is one kind of object of the SDK (``MessagingClient``, ``Session``,
+``AidaClient``, ``WebhookReceiver``, ...), opened with keyword settings (the ``FLOWAI_*``
+environment fills the rest). Every method has a blocking form, which releases the GIL
+while it waits, and an asyncio form ``*_async``. Events (``session.on("reply", cb)``,
+``for event in session``, ``async for event in session``) carry the core's names and
+fields. Errors are :class:`FlowAIError` subclasses with the stable ``.code`` of every
+language, the core's ``.message`` and the HTTP ``.status`` when there was one.
 """
 
-from __future__ import annotations
-
-from . import models
-from ._flowai import (
-    AidaClient,
-    AidaSession,
-    ManagementClient,
-    MessagingClient,
-    Session,
-    WebhookReceiver,
-    __version__,
-    verify_and_parse,
-)
-from .errors import (
-    AuthenticationError,
-    ClosedError,
-    ConnectionError,
-    FlowAIError,
-    HTTPError,
-    InternalError,
-    InvalidArgumentError,
-    ProtocolError,
-    QueueFullError,
-    RateLimitedError,
-    TimeoutError,
-    VerificationError,
-)
-from .models import (
-    AidaMessage,
-    Button,
-    Delivered,
-    Event,
-    Flow,
-    Intent,
-    QuickReply,
-    Reply,
-    ReplyMessage,
-    Resource,
-    Template,
-    Webhook,
-)
-
-__all__ = [
-    "__version__",
-    "models",
-    "MessagingClient",
-    "ManagementClient",
-    "Session",
-    "AidaClient",
-    "AidaSession",
-    "AidaMessage",
-    "WebhookReceiver",
-    "verify_and_parse",
-    "FlowAIError",
-    "InvalidArgumentError",
-    "AuthenticationError",
-    "HTTPError",
-    "RateLimitedError",
-    "TimeoutError",
-    "ConnectionError",
-    "ProtocolError",
-    "ClosedError",
-    "VerificationError",
-    "QueueFullError",
-    "InternalError",
-    "Button",
-    "Delivered",
-    "Event",
-    "Flow",
-    "Intent",
-    "QuickReply",
-    "Reply",
-    "ReplyMessage",
-    "Resource",
-    "Template",
-    "Webhook",
-]
+# The public names are the generated ones (`_api.__all__`) and these; no `__all__` here, so
+# that type checkers see the star import's names without a hand-kept copy of the list.
+from ._api import *  # noqa: F403
+from ._flowai import __version__ as __version__
+from ._object import Event as Event
+from ._object import Object as Object

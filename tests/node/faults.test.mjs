@@ -54,10 +54,11 @@ test('a send queued across a dropped connection is delivered after the reconnect
     backoffCapMs: 20,
   })
   const types = []
-  session.on('event', (e) => types.push(e.type))
+  session.on('event', (e) => types.push(e.event))
   try {
     await faults({ dropAfterFrames: 1 })
     const disconnected = waitFor(session, 'disconnected')
+    const reconnecting = waitFor(session, 'reconnecting')
     assert.equal((await session.sendText('hi')).speech, 'hi')
     await disconnected
     // Sent while offline: waits in the queue and goes out after the reconnect.
@@ -65,9 +66,12 @@ test('a send queued across a dropped connection is delivered after the reconnect
     await faults(null)
     const delivered = await queued
     assert.equal(delivered.speech, 'while offline')
-    const reconnecting = types.indexOf('reconnecting')
-    assert.ok(reconnecting > types.indexOf('disconnected'), types.join(','))
-    assert.ok(types.lastIndexOf('connected') > reconnecting, types.join(','))
+    const { attempt, delayMs } = await reconnecting
+    assert.ok(attempt >= 1 && Number.isInteger(delayMs) && delayMs >= 0, JSON.stringify({ attempt, delayMs }))
+    assert.equal(typeof (await disconnected).reason, 'string')
+    const at = types.indexOf('reconnecting')
+    assert.ok(at > types.indexOf('disconnected'), types.join(','))
+    assert.ok(types.lastIndexOf('connected') > at, types.join(','))
   } finally {
     await faults(null)
     await session.close()
@@ -91,7 +95,9 @@ test('a frame that is not JSON is an error event; the session goes on', async ()
     await faults({ socketGarbageFrames: 1 })
     const delivered = await session.sendText('hi')
     assert.equal(delivered.speech, 'hi')
-    assert.equal(typeof (await error).message, 'string')
+    const payload = await error
+    assert.equal(payload.code, 'FLOWAI_PROTOCOL')
+    assert.equal(typeof payload.message, 'string')
   } finally {
     await faults(null)
     await session.close()

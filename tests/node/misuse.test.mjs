@@ -2,49 +2,45 @@
 // listeners, abandoned iterators, many sessions, promise hygiene. Nothing may abort or hang.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import path from 'node:path'
 
-import { flowai, here, uniqueThread, waitFor, rejectsWithCode } from './support.mjs'
+import { flowai, here, uniqueThread, waitFor, rejectsWithCode, settle, runChild } from './support.mjs'
 
-const { Session, MessagingClient, ManagementClient, WebhookReceiver, AidaClient, FlowAIError, verifyAndParse } = flowai
+const { Session, MessagingClient, ManagementClient, WebhookReceiver, AidaClient, FlowAIError, FlowAIObject } = flowai
 
-/** Resolve after pending callbacks, microtasks and unhandled-rejection checks have run. */
-function settle(ms = 20) {
-  return new Promise((resolve) => setTimeout(() => setImmediate(resolve), ms))
-}
-
-/** Assert a call throws (synchronously, or by rejecting) a TypeError or an INVALID_ARGUMENT FlowAIError. */
-async function rejectsAsTypeMisuse(call, label) {
-  let outcome
+/** Assert a call rejects (never throws synchronously) with a TypeError or FLOWAI_INVALID_ARGUMENT. */
+async function rejectsAsMisuse(call, label) {
+  let promise
   try {
-    await call()
-    outcome = 'resolved'
+    promise = call()
   } catch (err) {
-    outcome = err
+    assert.fail(`${label}: threw synchronously instead of rejecting: ${err && err.stack}`)
   }
+  assert.ok(promise instanceof Promise, `${label}: no Promise`)
+  const outcome = await promise.then(
+    () => 'resolved',
+    (err) => err,
+  )
   assert.ok(
     outcome instanceof TypeError || (outcome instanceof FlowAIError && outcome.code === 'FLOWAI_INVALID_ARGUMENT'),
     `${label}: expected TypeError or FLOWAI_INVALID_ARGUMENT, got ${outcome && (outcome.stack || outcome)}`,
   )
 }
 
-test('wrong types are TypeError (or FLOWAI_INVALID_ARGUMENT), never an abort', async () => {
+test('wrong types reject with FLOWAI_INVALID_ARGUMENT (or TypeError), never an abort', async () => {
   const wrong = [42, {}, [], null, undefined, true, () => {}, Symbol('s'), 10n]
   const session = await Session.connect({ threadId: uniqueThread('types') })
   try {
     for (const value of wrong) {
-      await rejectsAsTypeMisuse(() => session.sendText(value), `sendText(${String(value)})`)
-      await rejectsAsTypeMisuse(() => session.sendEvent(value), `sendEvent(${String(value)})`)
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        await rejectsAsTypeMisuse(() => session.send(value), `send(${String(value)})`)
-      }
-      await rejectsAsTypeMisuse(() => session.upload(value), `upload(${String(value)})`)
+      await rejectsAsMisuse(() => session.sendText(value), `sendText(${String(value)})`)
+      await rejectsAsMisuse(() => session.sendEvent(value), `sendEvent(${String(value)})`)
+      await rejectsAsMisuse(() => session.send(value === undefined || value === null ? { text: value } : value), `send(${String(value)})`)
+      await rejectsAsMisuse(() => session.upload(value), `upload(${String(value)})`)
+      await rejectsAsMisuse(() => session.call(value, {}), `call(${String(value)})`)
     }
-    await rejectsAsTypeMisuse(() => session.sendText('hi', 'not options'), 'sendText options')
-    await rejectsAsTypeMisuse(() => session.send({ speech: 42 }), 'send({ speech: 42 })')
-    await rejectsAsTypeMisuse(() => session.send({ speech: 'x', traceId: 'seven' }), 'send traceId string')
-    await rejectsAsTypeMisuse(() => session.upload(path.join(here, 'misuse.test.mjs'), 'not a function'), 'upload progress')
+    await rejectsAsMisuse(() => session.send({ text: 42 }), 'send({ text: 42 })')
+    await rejectsAsMisuse(() => session.send({ text: 'x', traceId: 'seven' }), 'send traceId string')
+    await rejectsAsMisuse(() => session.call('sendText', 'text'), 'call with a string')
     // The session is unharmed.
     const delivered = await session.sendText('still fine')
     assert.equal(typeof delivered.traceId, 'number')
@@ -52,53 +48,40 @@ test('wrong types are TypeError (or FLOWAI_INVALID_ARGUMENT), never an abort', a
     await session.close()
   }
 
-  // Constructors and options.
-  for (const options of [42, 'x', [], true]) {
-    assert.throws(() => new Session(options), TypeError)
-    assert.throws(() => new MessagingClient(options), TypeError)
-    assert.throws(() => new ManagementClient(options), TypeError)
-    assert.throws(() => new AidaClient(options), TypeError)
-    await assert.rejects(WebhookReceiver.start(options), TypeError)
-  }
-  await assert.rejects(WebhookReceiver.start(), TypeError)
-  await assert.rejects(WebhookReceiver.start({}), TypeError)
-  await assert.rejects(WebhookReceiver.start({ verifyKey: 7 }), TypeError)
-  for (const options of [{ threadId: 42 }, { pingIntervalMs: 'fast' }, { apiUrl: {} }, { originator: 'me' }]) {
-    const s = new Session(options)
+  // Settings of the wrong type: the open rejects, 'closed' still comes once.
+  for (const settings of [42, 'x', [], true, { threadId: 42 }, { pingIntervalMs: 'fast' }, { apiUrl: {} }, { originator: 'me' }]) {
+    const s = new Session(settings)
     const closed = waitFor(s, 'closed')
-    await rejectsAsTypeMisuse(() => s.ready(), `Session(${JSON.stringify(options)})`)
+    await rejectsAsMisuse(() => s.ready(), `Session(${JSON.stringify(settings)})`)
     assert.ok((await closed).error)
     assert.ok(s.closed)
     await s.close()
   }
-  await rejectsAsTypeMisuse(() => new MessagingClient({ apiUrl: 42 }), 'MessagingClient apiUrl')
-  await rejectsAsTypeMisuse(() => AidaClient.connect({ bot: 42 }), 'AidaClient bot')
+  // One settings object serves every client, so a REST client ignores a session's fields.
+  for (const settings of [42, 'x', [], true, { apiUrl: {} }, { timeoutMs: -1 }]) {
+    await rejectsAsMisuse(() => MessagingClient.open(settings), `MessagingClient(${JSON.stringify(settings)})`)
+    await rejectsAsMisuse(() => ManagementClient.open(settings), `ManagementClient(${JSON.stringify(settings)})`)
+  }
+  await rejectsAsMisuse(() => WebhookReceiver.open({ verifyKey: 7 }), 'WebhookReceiver verifyKey')
+  await rejectsAsMisuse(() => AidaClient.connect({ aidaBot: 42 }), 'AidaClient aidaBot')
+  await rejectsAsMisuse(() => MessagingClient.open({ timeoutMs: 10n }), 'a BigInt setting')
+  assert.throws(() => new FlowAIObject(), TypeError)
 
   const client = new MessagingClient()
-  await rejectsAsTypeMisuse(() => client.sendText(1, 'x'), 'client.sendText threadId')
-  await rejectsAsTypeMisuse(() => client.sendText('t', undefined), 'client.sendText text')
-  await rejectsAsTypeMisuse(() => client.sendEvent('t', {}), 'client.sendEvent')
-  await rejectsAsTypeMisuse(() => client.sendLocation('t', {}, 4), 'client.sendLocation')
-  await rejectsAsTypeMisuse(() => client.sendMedia('t', 5, 'image'), 'client.sendMedia')
-  await rejectsAsTypeMisuse(() => client.createWebhook(null), 'createWebhook(null)')
-  await rejectsAsTypeMisuse(() => client.createWebhook({ url: 'http://127.0.0.1:1/', verifyKey: 'k', events: 'all' }), 'createWebhook events')
-  await rejectsAsTypeMisuse(() => client.getWebhook(undefined), 'getWebhook')
-  await rejectsAsTypeMisuse(() => client.updateWebhook('w', 5), 'updateWebhook')
-  const management = new ManagementClient()
-  await rejectsAsTypeMisuse(() => management.flowInfo(42), 'flowInfo')
-  assert.throws(() => verifyAndParse(5, '{}', 'key'), TypeError)
-  assert.throws(() => verifyAndParse({}, 5, 'key'), TypeError)
-  assert.throws(() => verifyAndParse({}, '{}', 5), TypeError)
-  assert.throws(() => verifyAndParse({}, '{}', 'key', 'options'), TypeError)
+  await rejectsAsMisuse(() => client.sendLocation('t', {}, 4), 'sendLocation')
+  await rejectsAsMisuse(() => client.createWebhook(null, 'k', ['message.reply']), 'createWebhook(null)')
+  await rejectsAsMisuse(() => client.updateWebhook('w', 5), 'updateWebhook options')
+  const cyclic = {}
+  cyclic.self = cyclic
+  await rejectsAsMisuse(() => client.send(cyclic), 'a cyclic argument')
 
   const aida = await AidaClient.connect()
   try {
     const chat = await aida.newSession()
-    await rejectsAsTypeMisuse(() => chat.sendText(5), 'aida sendText')
-    await rejectsAsTypeMisuse(() => chat.putData('x'), 'aida putData')
-    await rejectsAsTypeMisuse(() => chat.sendImage(5, 'a.png', 'image/png'), 'aida sendImage')
-    assert.throws(() => aida.session(5), TypeError)
-    await rejectsAsTypeMisuse(() => aida.downloadImage({}), 'downloadImage')
+    await rejectsAsMisuse(() => chat.sendText(5), 'aida sendText')
+    await rejectsAsMisuse(() => chat.putData('x'), 'aida putData')
+    await rejectsAsMisuse(() => chat.sendImage(5), 'aida sendImage')
+    await rejectsAsMisuse(() => aida.fetchImage({}), 'fetchImage')
     await chat.close()
   } finally {
     await aida.close()
@@ -110,33 +93,43 @@ test('every call after close is FLOWAI_CLOSED; close twice is fine', async () =>
   await session.close()
   await session.close()
   assert.ok(session.closed)
-  await rejectsWithCode(assert, session.sendText('hi'), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, session.sendEvent('INTRO'), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, session.send({ speech: 'hi' }), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, session.typing(), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, session.noticed(), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, session.history(), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, session.unnoticed(), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, session.upload(path.join(here, 'misuse.test.mjs')), 'FLOWAI_CLOSED')
+  for (const call of [
+    () => session.sendText('hi'),
+    () => session.sendEvent('INTRO'),
+    () => session.send({ text: 'hi' }),
+    () => session.typing(),
+    () => session.noticed(),
+    () => session.history(),
+    () => session.unnoticed(),
+    () => session.info(),
+    () => session.upload(path.join(here, 'misuse.test.mjs')),
+  ]) {
+    await rejectsWithCode(assert, call(), 'FLOWAI_CLOSED')
+  }
   await session.close()
 
   const aida = await AidaClient.connect()
   const chat = await aida.newSession()
   await chat.delete()
   await rejectsWithCode(assert, chat.sendText('hi'), 'FLOWAI_CLOSED')
-  await rejectsWithCode(assert, chat.putData({ a: 1 }), 'FLOWAI_CLOSED')
+  await rejectsWithCode(assert, chat.putData({ data: { a: 1 } }), 'FLOWAI_CLOSED')
   await rejectsWithCode(assert, chat.delete(), 'FLOWAI_CLOSED')
   await chat.close()
   await aida.close()
   await aida.close()
   assert.ok(aida.closed)
   await rejectsWithCode(assert, aida.newSession(), 'FLOWAI_CLOSED')
+
+  const client = new MessagingClient()
+  await client.close()
+  assert.ok(client.closed)
+  await rejectsWithCode(assert, client.sendText('t', 'hi'), 'FLOWAI_CLOSED')
 })
 
 test('close inside a listener: closed still comes once and last, nothing hangs', async () => {
   const session = await Session.connect({ threadId: uniqueThread('close-in') })
-  const types = []
-  session.on('event', (e) => types.push(e.type))
+  const names = []
+  session.on('event', (e) => names.push(e.event))
   let closing = null
   session.on('delivered', () => {
     closing = session.close()
@@ -147,8 +140,8 @@ test('close inside a listener: closed still comes once and last, nothing hangs',
   await closing
   await session.close()
   await settle()
-  assert.equal(types.filter((t) => t === 'closed').length, 1)
-  assert.equal(types.at(-1), 'closed')
+  assert.equal(names.filter((t) => t === 'closed').length, 1)
+  assert.equal(names.at(-1), 'closed')
 
   // An async listener that awaits the close of its own session.
   const second = await Session.connect({ threadId: uniqueThread('close-await') })
@@ -169,12 +162,12 @@ test('close inside a listener: closed still comes once and last, nothing hangs',
   // The AIDA client closed from a session's listener: both end once, closed last.
   const aida = await AidaClient.connect()
   const chat = await aida.newSession()
-  const clientTypes = []
-  const chatTypes = []
-  aida.on('event', (e) => clientTypes.push(e.type))
-  chat.on('event', (e) => chatTypes.push(e.type))
+  const clientNames = []
+  const chatNames = []
+  aida.on('event', (e) => clientNames.push(e.event))
+  chat.on('event', (e) => chatNames.push(e.event))
   let clientClosing = null
-  chat.once('message', () => {
+  chat.once('aidaMessage', () => {
     clientClosing = aida.close()
   })
   const clientClosed = waitFor(aida, 'closed')
@@ -183,15 +176,16 @@ test('close inside a listener: closed still comes once and last, nothing hangs',
   await clientClosing
   await chat.close()
   await settle()
-  assert.equal(clientTypes.filter((t) => t === 'closed').length, 1)
-  assert.equal(clientTypes.at(-1), 'closed')
-  assert.equal(chatTypes.filter((t) => t === 'closed').length, 1)
-  assert.equal(chatTypes.at(-1), 'closed')
+  assert.equal(clientNames.filter((t) => t === 'closed').length, 1)
+  assert.equal(clientNames.at(-1), 'closed')
+  assert.equal(chatNames.filter((t) => t === 'closed').length, 1)
+  assert.equal(chatNames.at(-1), 'closed')
 })
 
 test('send inside a listener does not deadlock', async () => {
   const session = await Session.connect({ threadId: uniqueThread('send-in') })
   try {
+    const { threadId } = await session.info()
     const echoed = new Promise((resolve, reject) => {
       session.once('reply', () => {
         session.sendText('again').then(resolve, reject)
@@ -199,7 +193,7 @@ test('send inside a listener does not deadlock', async () => {
     })
     await session.sendText('hi')
     const delivered = await echoed
-    assert.equal(delivered.threadId, session.threadId)
+    assert.equal(delivered.threadId, threadId)
     // A listener that awaits sends in a loop.
     const many = new Promise((resolve, reject) => {
       session.once('delivered', async () => {
@@ -217,24 +211,6 @@ test('send inside a listener does not deadlock', async () => {
     await session.close()
   }
 })
-
-function runChild(script, arg, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, script), arg], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`${script} ${arg} did not exit within ${timeoutMs} ms:\n${out}\n${err}`))
-    }, timeoutMs)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, out, err })
-    })
-  })
-}
 
 test('a throwing listener is reported as uncaughtException and the session goes on', async () => {
   const handled = await runChild('child_listener_throws.cjs', 'handled', 15000)
@@ -259,8 +235,8 @@ test('removing all listeners and breaking out of for await early leave the sessi
     session.on('delivered', () => {})
     session.removeAllListeners()
     const sent = session.sendText('first')
-    for await (const event of session) {
-      if (event.type === 'delivered') break
+    for await (const ev of session) {
+      if (ev.event === 'delivered') break
     }
     await sent
     // A second iterator, abandoned without reading at all.
@@ -268,14 +244,14 @@ test('removing all listeners and breaking out of for await early leave the sessi
     await abandoned.return()
     const delivered = waitFor(session, 'delivered')
     const second = await session.sendText('second')
-    assert.equal((await delivered).delivered.traceId, second.traceId)
+    assert.equal((await delivered).traceId, second.traceId)
     // A third iterator reads on after the early breaks.
     const iterator = session[Symbol.asyncIterator]()
     const third = await session.sendText('third')
     for (;;) {
       const { value, done } = await iterator.next()
       assert.equal(done, false)
-      if (value.type === 'delivered' && value.delivered.traceId === third.traceId) break
+      if (value.event === 'delivered' && value.payload.traceId === third.traceId) break
     }
     await iterator.return()
   } finally {
@@ -291,14 +267,15 @@ test('no unhandled rejections once failed calls are awaited', async () => {
   try {
     const session = await Session.connect({ threadId: uniqueThread('reject') })
     await assert.rejects(session.sendText('x'.repeat(256)), FlowAIError)
-    await assert.rejects(session.sendText(5), TypeError)
+    await assert.rejects(session.sendText(5), FlowAIError)
     await session.close()
     await assert.rejects(session.sendText('late'), FlowAIError)
     await assert.rejects(session.typing(), FlowAIError)
-    // A failed connect whose ready() is awaited, and one nobody awaits (reported by 'closed').
+    // A failed open whose ready() is awaited, and one nobody awaits (reported by 'closed').
     await assert.rejects(new Session({ clientId: '' }).ready(), FlowAIError)
     const ignored = new Session({ clientId: 'd3Jvbmd8Y2xpZW50' })
     await waitFor(ignored, 'closed')
+    new MessagingClient({ timeoutMs: 0 })
     const client = new MessagingClient()
     await assert.rejects(client.sendText('', 'x'), FlowAIError)
     await settle(50)

@@ -43,6 +43,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     return predicate()
 
 
+def reply_texts(event: Any) -> list[str]:
+    """The texts of a `reply` event's responses."""
+    return [
+        r["payload"]["text"]
+        for m in event.payload["reply"]["messages"]
+        for r in m.get("responses", [])
+        if r["type"] == "text" and "text" in r["payload"]
+    ]
+
+
 class Unraisable:
     """Collects what reaches sys.unraisablehook while installed."""
 

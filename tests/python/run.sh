@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python suite: builds and installs the `flowai` package into a venv (target/pyvenv),
-# starts the emulator, runs pytest and mypy's stubtest against the native module's stubs,
-# stops the emulator. Exits non-zero on any failure.
+# starts the emulator, runs pytest, mypy's stubtest of the package (the generated stubs of
+# the native module and of `flowai._api` against the modules) and mypy --strict of this
+# suite (the stubs type real code), stops the emulator. Exits non-zero on any failure.
 #   FLOWAI_PY_PROFILE=release tests/python/run.sh   builds the wheel as a release (default: dev,
 #   which reuses the workspace's debug build of the dependencies).
 set -euo pipefail
@@ -26,11 +27,19 @@ start_emulator --time-scale 0.001
 status=0
 (cd tests/python && "../../$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@") || status=1
 
-echo "stubtest flowai._flowai ..."
-if (cd tests/python && "../../$VENV/bin/python" -m mypy.stubtest flowai._flowai --allowlist stubtest-allowlist.txt); then
+echo "stubtest flowai (flowai._flowai, flowai._api, flowai._object) ..."
+if (cd tests/python && "../../$VENV/bin/python" -m mypy.stubtest flowai --mypy-config-file mypy.ini --allowlist stubtest-allowlist.txt); then
     echo "stubtest: ok"
 else
     echo "stubtest: FAILED"
+    status=1
+fi
+
+echo "mypy --strict tests/python ..."
+if (cd tests/python && "../../$VENV/bin/python" -m mypy --strict .); then
+    echo "mypy: ok"
+else
+    echo "mypy: FAILED"
     status=1
 fi
 

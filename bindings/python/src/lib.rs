@@ -1,38 +1,59 @@
-//! The native module `flowai._flowai`: converts types, errors and threads between Python and flowai-core.
+//! The native module `flowai._flowai`: flowai-ffi's objects, event queues and tables, converted to Python and nothing more.
+//!
+//! Everything a user calls is generated Python (`flowai/_api.py`) over [`handle::Handle`];
+//! the event dispatch to callbacks and iterators is `flowai/_object.py`. This crate only
+//! converts values, errors and threads (the GIL released around every wait).
 
-// Python keyword arguments map one to one onto Rust parameters, so long lists are the API.
-#![allow(clippy::too_many_arguments)]
-
-mod aida;
-mod aio;
-mod bench;
-mod bridge;
-mod dispatch;
-mod management;
-mod messaging;
-mod session;
-mod webhook;
+mod convert;
+mod handle;
 
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+/// Call `f(*args)` marked as an SDK thread: callbacks run this way, so a blocking flowai
+/// call inside one fails fast with `FLOWAI_MISUSE` instead of deadlocking the dispatch.
+#[pyfunction(signature = (f, *args))]
+fn as_sdk_thread(f: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    flowai_ffi::runtime::as_sdk_thread(|| f.call1(args.clone()).map(Bound::unbind))
+}
+
+/// Raise MisuseError inside a callback: for waits of the Python side (an iterator waiting
+/// on the thread that would deliver its events).
+#[pyfunction]
+fn ensure_may_block(py: Python<'_>) -> PyResult<()> {
+    flowai_ffi::runtime::ensure_may_block().map_err(|e| convert::to_pyerr(py, &e))
+}
+
+/// Report `exc`, raised by the callback `source`, through `sys.unraisablehook`: an
+/// exception in a callback is shown (and testable), never lost and never fatal to the dispatch.
+#[pyfunction]
+fn report(exc: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>) {
+    PyErr::from_value(exc.clone()).write_unraisable(exc.py(), Some(source));
+}
 
 #[pymodule]
 fn _flowai(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<messaging::MessagingClient>()?;
-    m.add_class::<management::ManagementClient>()?;
-    m.add_class::<webhook::WebhookReceiver>()?;
-    m.add_class::<session::Session>()?;
-    m.add_class::<aida::AidaClient>()?;
-    m.add_class::<aida::AidaSession>()?;
-    m.add_function(wrap_pyfunction!(webhook::verify_and_parse, m)?)?;
-    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    // Private: benchmark hooks, and whether this is an unoptimised build (bench.py warns).
-    // Set as plain attributes so they stay out of `__all__`.
-    let module = m.as_any();
-    module.setattr("_bench_events", wrap_pyfunction!(bench::_bench_events, m)?)?;
-    module.setattr(
-        "_bench_pipelined",
-        wrap_pyfunction!(bench::_bench_pipelined, m)?,
+    // pyo3-async-runtimes runs awaitables on flowai-ffi's runtime: one runtime per process.
+    // It is already set when the module is initialised a second time; the first one stays.
+    let rt = flowai_ffi::runtime::runtime().map_err(|e| convert::plain_error(&e))?;
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
+    m.add_class::<handle::Handle>()?;
+    m.add_class::<handle::Events>()?;
+    m.add_function(wrap_pyfunction!(as_sdk_thread, m)?)?;
+    m.add_function(wrap_pyfunction!(report, m)?)?;
+    m.add_function(wrap_pyfunction!(ensure_may_block, m)?)?;
+    m.add("__version__", flowai_ffi::VERSION)?;
+    let errors: Vec<(&str, i32, &str)> = flowai_ffi::errors::table()
+        .into_iter()
+        .map(|c| (c.code, c.number, c.meaning))
+        .collect();
+    m.add("ERRORS", PyTuple::new(m.py(), errors)?)?;
+    m.add(
+        "EVENT_NAMES",
+        PyTuple::new(m.py(), flowai_core::event::NAMES)?,
     )?;
-    module.setattr("_debug_build", cfg!(debug_assertions))?;
+    m.add("MAX_BATCH", flowai_ffi::queue::MAX_BATCH)?;
+    // Whether this is an unoptimised build (the benchmark says so next to its figures).
+    m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     Ok(())
 }

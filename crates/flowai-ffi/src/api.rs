@@ -235,7 +235,7 @@ pub const METHODS: &[Method] = &[
         "send",
         &[req("message", Object)],
         Nothing,
-        "Send a message given as the Messaging API's own JSON (threadId, type, payload, ...).",
+        "Send a message given as the Messaging API's own JSON: threadId, type (text, event or location) and its fields, traceId, lang, timezone, params.",
     ),
     m(
         "messaging",

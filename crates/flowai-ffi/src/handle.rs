@@ -227,6 +227,11 @@ impl Handle {
         if self.0.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        self.end().await
+    }
+
+    /// Close the object itself; the caller has set the closed flag.
+    async fn end(&self) -> Result<()> {
         let result = catching(self.0.object.close(&self.0.ctx)).await;
         if result.is_err() {
             // The object could not end its events itself.
@@ -239,8 +244,12 @@ impl Handle {
     /// instead (a callback may close its own object).
     pub fn close_blocking(&self) -> Result<()> {
         if crate::runtime::on_sdk_thread() {
+            // Calls made after this one, even in the same callback, see the object closed.
+            if self.0.closed.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
             let handle = self.clone();
-            runtime()?.spawn(async move { handle.close().await });
+            runtime()?.spawn(async move { handle.end().await });
             return Ok(());
         }
         block_on(self.close())?

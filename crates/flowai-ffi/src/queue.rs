@@ -10,6 +10,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use flowai_core::event::{Case, Event, NAMES};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
 use tokio::sync::Notify;
 
 /// Most events handed over in one take, so one burst cannot hold a language thread long.
@@ -45,6 +47,24 @@ impl Queued {
             self.payload
         )
     }
+}
+
+/// `payload` as JSON text with `case` applied to its top-level keys, as
+/// [`Event::to_value`] gives it, but written straight from the map: every event of every
+/// binding is serialized here, on its producer's thread, and a copy of the map first made
+/// that thread the bottleneck of a fast event source.
+fn cased_json(payload: &Map<String, Value>, case: Case) -> String {
+    struct Cased<'a>(&'a Map<String, Value>, Case);
+    impl Serialize for Cased<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (key, value) in self.0 {
+                map.serialize_entry(&self.1.apply(key), value)?;
+            }
+            map.end()
+        }
+    }
+    serde_json::to_string(&Cased(payload, case)).unwrap_or_else(|_| "{}".into())
 }
 
 /// A batch as one JSON array of `{"event", "payload"}` objects.
@@ -137,10 +157,14 @@ impl EventQueue {
     /// Call `waker` (once per batch) whenever events become ready; for languages whose
     /// thread must be woken to take them. Only the first waker set counts.
     pub fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
-        let _ = self.waker.set(Box::new(waker));
+        if self.waker.set(Box::new(waker)).is_err() {
+            return;
+        }
         let wake = {
             let mut state = self.lock();
-            let wake = !state.items.is_empty() && !state.wake_pending;
+            // Events that went in before there was a waker woke nobody, though appending
+            // them marked a wake as pending: the new waker must hear of them.
+            let wake = !state.items.is_empty();
             state.wake_pending |= wake;
             wake
         };
@@ -156,12 +180,10 @@ impl EventQueue {
     }
 
     fn serialize(&self, event: &Event) -> Queued {
-        let value = event.to_value(self.case);
-        let cased_name = value["event"].as_str().unwrap_or(event.name).to_string();
         Queued {
             name: event.name,
-            cased_name,
-            payload: value["payload"].to_string(),
+            cased_name: self.case.apply(event.name),
+            payload: cased_json(&event.payload, self.case),
         }
     }
 
@@ -359,6 +381,24 @@ mod tests {
     }
 
     #[test]
+    fn payloads_are_what_to_value_gives() {
+        let event = Event::new(
+            "delivered",
+            json!({ "thread_id": "t", "trace_id": 7, "message": { "threadId": "t", "a_b": [1, "x\"y"] } }),
+        );
+        for case in [Case::Snake, Case::Camel] {
+            let q = EventQueue::new(case, 8);
+            q.push_now(event.clone());
+            let Taken::Events(batch) = q.take(1) else {
+                panic!("an event expected")
+            };
+            let value = event.to_value(case);
+            assert_eq!(batch[0].payload, value["payload"].to_string());
+            assert_eq!(batch[0].cased_name, value["event"]);
+        }
+    }
+
+    #[test]
     fn full_queue_makes_producers_wait_and_offers_drop() {
         let rt = crate::runtime::runtime().expect("runtime");
         let q = Arc::new(EventQueue::new(Case::Snake, 2));
@@ -408,6 +448,20 @@ mod tests {
         let _ = q.take(10);
         q.push_now(event(9));
         assert_eq!(wakes.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_late_waker_hears_of_events_already_in() {
+        let q = EventQueue::new(Case::Snake, 100);
+        q.push_now(event(1));
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let counter = wakes.clone();
+        q.set_waker(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        q.push_now(event(2));
+        assert_eq!(wakes.load(Ordering::SeqCst), 1, "one wake per batch");
     }
 
     #[test]

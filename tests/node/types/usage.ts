@@ -1,62 +1,91 @@
-// Compiled with `tsc --noEmit` by tests/node/run.sh: index.d.ts must describe real usage.
+// Compiled with `tsc --noEmit` by tests/node/run.sh: the generated index.d.ts must describe real usage.
 import {
   AidaClient,
+  AidaSession,
+  Emulator,
+  ERROR_CODES,
+  EVENT_NAMES,
   FlowAIError,
   ManagementClient,
   MessagingClient,
   Session,
   WebhookReceiver,
-  verifyAndParse,
+  WebhookVerifier,
   type Delivered,
+  type EmulatorSettings,
   type ErrorCode,
+  type EventName,
   type Flow,
-  type SessionEvent,
+  type FlowAIEvent,
   type Webhook,
 } from 'flowai'
 
 async function usage(): Promise<void> {
-  const client = new MessagingClient({ apiUrl: 'http://127.0.0.1:1', messagingKey: 'k' })
-  await client.sendText('thread', 'hi', { traceId: 1, lang: 'en', params: { city: [{ value: 'x' }] } })
-  await client.sendMedia('thread', '/tmp/a.png', 'image', { mimeType: 'image/png', onProgress: (sent, total) => sent <= total })
-  const hook: Webhook = await client.createWebhook({ url: 'http://x', verifyKey: 'k', events: ['message.reply'] })
-  const hooks: Webhook[] = await client.listWebhooks()
-  void hook, hooks
+  const emulator = await Emulator.open({})
+  const settings: EmulatorSettings = await emulator.info()
 
-  const flows: Flow[] = await new ManagementClient().listFlows()
+  const client = new MessagingClient({ apiUrl: settings.apiUrl, messagingKey: 'k', timeoutMs: 5000 })
+  const nothing: null = await client.sendText('thread', 'hi', { traceId: 1, lang: 'en', params: { city: [{ value: 'x' }] } })
+  void nothing
+  await client.sendMedia('thread', '/tmp/a.png', 'image', { mimeType: 'image/png' })
+  client.on('progress', ({ sent, total }) => sent <= total)
+  const hook: Webhook = await client.createWebhook('http://x', 'k', ['message.reply'])
+  const hooks: Webhook[] = await client.listWebhooks()
+  await client.updateWebhook(hook.webhookId, { events: ['message.delivered'] })
+  void hooks
+  const anything: unknown = await client.call('sendText', { threadId: 't', text: 'hi' })
+  void anything
+
+  const flows: Flow[] = await (await ManagementClient.open(settings)).listFlows()
   void flows[0].flowId
 
-  const receiver = await WebhookReceiver.start({ verifyKey: 'k' })
-  receiver.on('message.reply', (event) => event.payload.messages.map((m) => m.fallback))
-  const parsed = verifyAndParse({ 'x-flowai-verify-key': 'k' }, Buffer.from('{}'), 'k')
-  void parsed.type
+  const receiver = await WebhookReceiver.open({ verifyKey: 'k', port: 0 })
+  const { url } = await receiver.info()
+  receiver.on('reply', ({ threadId, reply }) => reply.messages.map((m) => m.fallback + threadId))
+  await emulator.postWebhook(url, '{}', { verifyKey: 'k', deliveryId: 'd' })
   await receiver.close()
+  const verifier = await WebhookVerifier.open({ verifyKey: 'k' })
+  const event: FlowAIEvent = await verifier.verify({ 'x-flowai-verify-key': 'k' }, Buffer.from('{}'))
+  if (event.event === 'reply') void event.payload.reply.threadId
 
-  const session = new Session({ threadId: 't' })
-  session.on('reply', (event) => event.reply.messages.length)
-  session.on('closed', (event) => event.error?.code)
-  session.on('reconnecting', (event) => event.delayMs)
+  const session = new Session({ ...settings, threadId: 't', pingIntervalMs: 1000 })
+  session.on('reply', (payload) => payload.reply.messages.length)
+  session.on('delivered', ({ traceId, message }) => [traceId, message.speech])
+  session.on('closed', ({ error }) => error?.code)
+  session.on('reconnecting', ({ delayMs }) => delayMs * 2)
+  session.on('agentTyping', ({ threadId }) => threadId.length)
+  session.on('event', ({ event, payload }) => [event, payload])
   const delivered: Delivered = await session.sendEvent('INTRO')
+  await session.send({ text: 'hi', traceId: 3, originator: { name: 'me' } })
   void delivered.traceId
-  for await (const event of session) {
-    const e: SessionEvent = event
-    if (e.type === 'reply') await session.close()
+  for await (const ev of session) {
+    const name: EventName = ev.event
+    if (name === 'reply') await session.close()
   }
 
-  const aida = await AidaClient.connect()
-  const chat = await aida.newSession({ name: 'x' })
-  chat.on('message', (event) => event.text)
+  const aida = await AidaClient.connect(settings)
+  const chat: AidaSession = await aida.newSession({ data: { name: 'x' } })
+  chat.on('aidaMessage', ({ sessionId, text }) => sessionId + text)
   await chat.sendText('hi')
+  const { imageId } = await chat.sendImage('/tmp/a.png', { contentType: 'image/png' })
+  const image = await aida.fetchImage(imageId)
+  void image.data
   await chat.delete()
   await aida.close()
+  await emulator.close()
 
   try {
     await client.sendText('t', 'x')
   } catch (err) {
     if (err instanceof FlowAIError) {
       const code: ErrorCode = err.code
-      void code, err.status
+      const status: number | null = err.status
+      void code, status
     }
   }
+  const codes: readonly ErrorCode[] = ERROR_CODES
+  const names: readonly EventName[] = EVENT_NAMES
+  void codes, names
 }
 
 void usage

@@ -7,7 +7,7 @@ use base64::Engine;
 use flowai_core::Result;
 use flowai_core::aida::{AidaClient, AidaSession};
 use flowai_core::event::{Case, Event};
-use flowai_core::phoenix::{ChannelEvent, SocketEvent};
+use flowai_core::phoenix::{ChannelEvent, ChannelEvents, SocketEvent, SocketEvents};
 use flowai_core::settings::AidaSettings;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -25,7 +25,10 @@ pub(super) async fn open(value: &Value, case: Case) -> Result<Opened> {
     let client = AidaClient::connect(s.into_options()?).await?;
     let queue = small_queue(case);
     queue.push_now(Event::new("connected", json!({})));
-    runtime()?.spawn(forward_client(client.clone(), queue.clone()));
+    // Subscribed here, not in the task: a task that first runs after the app's next calls
+    // (its worker busy or blocked) would miss the replies that came before it subscribed.
+    let (messages, lifecycle) = (client.messages(), client.events());
+    runtime()?.spawn(forward_client(messages, lifecycle, queue.clone()));
     Ok(Opened {
         object: Arc::new(Aida(client)),
         events: queue,
@@ -33,9 +36,11 @@ pub(super) async fn open(value: &Value, case: Case) -> Result<Opened> {
 }
 
 /// Every session's replies and the socket's lifecycle, in order, until the socket closes.
-async fn forward_client(client: AidaClient, queue: Arc<EventQueue>) {
-    let (mut messages, mut lifecycle) = (client.messages(), client.events());
-    drop(client);
+async fn forward_client(
+    mut messages: ChannelEvents,
+    mut lifecycle: SocketEvents,
+    queue: Arc<EventQueue>,
+) {
     loop {
         let event = tokio::select! {
             biased;

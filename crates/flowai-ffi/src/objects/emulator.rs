@@ -34,8 +34,10 @@ struct EmulatorObject {
 
 pub(super) async fn open(value: &Value, case: Case) -> Result<Opened> {
     let s: EmulatorSettings = flowai_core::settings::resolve(value, |_| None, FIELDS)?;
-    let mut options = EmulatorOptions::default();
-    options.project = s.project;
+    let mut options = EmulatorOptions {
+        project: s.project,
+        ..Default::default()
+    };
     if let Some(scale) = s.time_scale {
         if !(scale.is_finite() && scale > 0.0) {
             return Err(Error::invalid("time_scale must be greater than 0"));

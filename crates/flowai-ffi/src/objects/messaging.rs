@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use flowai_core::event::{Case, Event};
-use flowai_core::messaging::{MediaUpload, MessageOptions, MessagingClient};
+use flowai_core::messaging::{MediaUpload, Message, MessageBody, MessageOptions, MessagingClient};
 use flowai_core::models::{NewWebhook, Params, WebhookUpdate};
 use flowai_core::settings::MessagingSettings;
-use flowai_core::{Result, Secret};
+use flowai_core::{Error, Result, Secret};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -59,6 +59,60 @@ fn coordinate(value: Option<&Value>) -> String {
         Some(Value::String(s)) => s.trim().to_string(),
         Some(other) => other.to_string(),
         None => String::new(),
+    }
+}
+
+/// A message in the Messaging API's own JSON: `threadId`, `type` and the fields of that
+/// type (`text`, `eventName`, `lat` + `lng`), plus the optional `traceId`, `lang`,
+/// `timezone` and `params`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawMessage {
+    thread_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    text: Option<String>,
+    event_name: Option<String>,
+    lat: Option<Value>,
+    lng: Option<Value>,
+    trace_id: Option<u64>,
+    lang: Option<String>,
+    timezone: Option<f64>,
+    params: Option<Params>,
+}
+
+impl RawMessage {
+    fn into_message(self) -> Result<Message> {
+        let missing =
+            |field: &str| Error::invalid(format!("send: a {} message needs `{field}`", self.kind));
+        let body = match self.kind.as_str() {
+            "text" => MessageBody::Text {
+                text: self.text.clone().ok_or_else(|| missing("text"))?,
+            },
+            "event" => MessageBody::Event {
+                name: self
+                    .event_name
+                    .clone()
+                    .ok_or_else(|| missing("eventName"))?,
+            },
+            "location" => MessageBody::Location {
+                lat: coordinate(Some(self.lat.as_ref().ok_or_else(|| missing("lat"))?)),
+                lng: coordinate(Some(self.lng.as_ref().ok_or_else(|| missing("lng"))?)),
+            },
+            // A file cannot travel in JSON: media go through send_media.
+            _ => {
+                return Err(Error::invalid(
+                    "send: `type` must be text, event or location (send_media sends files)",
+                ));
+            }
+        };
+        let options = MessageOptions {
+            trace_id: self.trace_id,
+            lang: self.lang,
+            timezone: self.timezone,
+            params: self.params,
+        };
+        Ok(Message::new(self.thread_id, body).with_options(options))
     }
 }
 
@@ -138,7 +192,13 @@ impl Messaging {
 impl Object for Messaging {
     fn call<'a>(&'a self, ctx: &'a Ctx, method: &'static str, args: Args) -> Pending<'a, Reply> {
         Box::pin(async move {
-            if method.starts_with("send_") {
+            if method == "send" {
+                let raw = args.get("message").cloned().unwrap_or(Value::Null);
+                let raw: RawMessage = serde_json::from_value(raw)
+                    .map_err(|e| Error::invalid(format!("send: {e}")))?;
+                self.0.send(&raw.into_message()?).await?;
+                nothing()
+            } else if method.starts_with("send_") {
                 self.send(ctx, method, args).await
             } else {
                 self.webhook(method, args).await

@@ -1,0 +1,389 @@
+"""Every kind of flowai object as a class, and every error code as an exception.
+
+Generated from flowai-ffi's method and error tables by
+crates/flowai-ffi/src/codegen/python.rs: do not edit.
+`FLOWAI_BLESS=1 cargo test -p flowai-ffi --test generated` rewrites it.
+"""
+
+import builtins
+import os
+from typing import Any
+
+from ._object import Object
+
+__all__ = [
+    "EVENT_NAMES",
+    "ERRORS",
+    "FlowAIError",
+    "InvalidArgumentError",
+    "AuthenticationError",
+    "HTTPError",
+    "RateLimitedError",
+    "TimeoutError",
+    "ConnectionError",
+    "ProtocolError",
+    "ClosedError",
+    "VerificationError",
+    "QueueFullError",
+    "InternalError",
+    "MisuseError",
+    "MessagingClient",
+    "ManagementClient",
+    "Session",
+    "AidaClient",
+    "AidaSession",
+    "WebhookReceiver",
+    "WebhookVerifier",
+    "Emulator",
+    "EventBench",
+]
+
+#: Every event name; `closed` is always the last event of an object.
+EVENT_NAMES: tuple[str, ...]
+
+
+class FlowAIError(Exception):
+    """Base of every flowai error.
+
+    ``code`` is the stable code shared by every language (``FLOWAI_...``), ``message``
+    the core's message, ``status`` the HTTP status when an HTTP answer caused the error.
+    """
+
+    code: str
+    message: str
+    status: int | None
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None: ...
+
+
+class InvalidArgumentError(FlowAIError, builtins.ValueError):
+    """Bad input, refused before anything was sent (``FLOWAI_INVALID_ARGUMENT``)."""
+
+
+class AuthenticationError(FlowAIError):
+    """The service refused the credentials (``FLOWAI_AUTH``)."""
+
+
+class HTTPError(FlowAIError):
+    """The service answered with an HTTP error status (``FLOWAI_HTTP``)."""
+
+
+class RateLimitedError(FlowAIError):
+    """The service asked the client to slow down (``FLOWAI_RATE_LIMITED``)."""
+
+
+class TimeoutError(FlowAIError, builtins.TimeoutError):
+    """A deadline passed (``FLOWAI_TIMEOUT``)."""
+
+
+class ConnectionError(FlowAIError, builtins.ConnectionError):
+    """The network connection failed or dropped (``FLOWAI_CONNECTION``)."""
+
+
+class ProtocolError(FlowAIError):
+    """The peer broke the protocol (``FLOWAI_PROTOCOL``)."""
+
+
+class ClosedError(FlowAIError):
+    """The object was closed before or during the call (``FLOWAI_CLOSED``)."""
+
+
+class VerificationError(FlowAIError):
+    """A webhook call failed verification (``FLOWAI_VERIFICATION``)."""
+
+
+class QueueFullError(FlowAIError):
+    """A bounded queue is full (``FLOWAI_QUEUE_FULL``)."""
+
+
+class InternalError(FlowAIError):
+    """A bug inside the SDK (``FLOWAI_INTERNAL``)."""
+
+
+class MisuseError(FlowAIError):
+    """A blocking call made on an SDK thread, where it would deadlock (``FLOWAI_MISUSE``)."""
+
+
+#: The exception class of every error code.
+ERRORS: dict[str, type[FlowAIError]]
+
+def _error(code: str, message: str, status: int | None) -> FlowAIError: ...
+
+
+class MessagingClient(Object):
+    """The Messaging REST API (text, event, location, media) and webhook subscriptions.
+
+    Settings: api_url, messaging_key, timeout_ms, ca_cert.
+    """
+
+    def __init__(self, *, api_url: str | None = None, messaging_key: str | None = None, timeout_ms: int | None = None, ca_cert: str | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, api_url: str | None = None, messaging_key: str | None = None, timeout_ms: int | None = None, ca_cert: str | None = None) -> MessagingClient: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, api_url: str | None = None, messaging_key: str | None = None, timeout_ms: int | None = None, ca_cert: str | None = None) -> MessagingClient: ...  # type: ignore[override]
+
+    def send_text(self, thread_id: str, text: str, *, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    async def send_text_async(self, thread_id: str, text: str, *, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    def send_event(self, thread_id: str, event_name: str, *, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    async def send_event_async(self, thread_id: str, event_name: str, *, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    def send_location(self, thread_id: str, lat: float | str, lng: float | str, *, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    async def send_location_async(self, thread_id: str, lat: float | str, lng: float | str, *, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    def send_media(self, thread_id: str, path: str | os.PathLike[str], media_type: str, *, mime_type: str | None = None, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    async def send_media_async(self, thread_id: str, path: str | os.PathLike[str], media_type: str, *, mime_type: str | None = None, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None) -> None: ...
+
+    def send(self, message: dict[str, Any]) -> None: ...
+
+    async def send_async(self, message: dict[str, Any]) -> None: ...
+
+    def create_webhook(self, url: str, verify_key: str, events: list[str]) -> dict[str, Any]: ...
+
+    async def create_webhook_async(self, url: str, verify_key: str, events: list[str]) -> dict[str, Any]: ...
+
+    def get_webhook(self, webhook_id: str) -> dict[str, Any]: ...
+
+    async def get_webhook_async(self, webhook_id: str) -> dict[str, Any]: ...
+
+    def update_webhook(self, webhook_id: str, *, url: str | None = None, verify_key: str | None = None, events: list[str] | None = None) -> dict[str, Any]: ...
+
+    async def update_webhook_async(self, webhook_id: str, *, url: str | None = None, verify_key: str | None = None, events: list[str] | None = None) -> dict[str, Any]: ...
+
+    def list_webhooks(self) -> list[dict[str, Any]]: ...
+
+    async def list_webhooks_async(self) -> list[dict[str, Any]]: ...
+
+    def delete_webhook(self, webhook_id: str) -> None: ...
+
+    async def delete_webhook_async(self, webhook_id: str) -> None: ...
+
+
+class ManagementClient(Object):
+    """The Management API: flows, intents, entity types, projects, members.
+
+    Settings: api_url, management_key, timeout_ms, ca_cert.
+    """
+
+    def __init__(self, *, api_url: str | None = None, management_key: str | None = None, timeout_ms: int | None = None, ca_cert: str | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, api_url: str | None = None, management_key: str | None = None, timeout_ms: int | None = None, ca_cert: str | None = None) -> ManagementClient: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, api_url: str | None = None, management_key: str | None = None, timeout_ms: int | None = None, ca_cert: str | None = None) -> ManagementClient: ...  # type: ignore[override]
+
+    def list_flows(self) -> list[dict[str, Any]]: ...
+
+    async def list_flows_async(self) -> list[dict[str, Any]]: ...
+
+    def get_flow(self, flow_id: str) -> dict[str, Any]: ...
+
+    async def get_flow_async(self, flow_id: str) -> dict[str, Any]: ...
+
+    def list_intents(self) -> list[dict[str, Any]]: ...
+
+    async def list_intents_async(self) -> list[dict[str, Any]]: ...
+
+    def get_intent(self, intent_id: str) -> dict[str, Any]: ...
+
+    async def get_intent_async(self, intent_id: str) -> dict[str, Any]: ...
+
+    def list_entity_types(self) -> list[dict[str, Any]]: ...
+
+    async def list_entity_types_async(self) -> list[dict[str, Any]]: ...
+
+    def get_entity_type(self, entity_type_id: str) -> dict[str, Any]: ...
+
+    async def get_entity_type_async(self, entity_type_id: str) -> dict[str, Any]: ...
+
+    def list_projects(self) -> list[dict[str, Any]]: ...
+
+    async def list_projects_async(self) -> list[dict[str, Any]]: ...
+
+    def get_project(self, project_id: str) -> dict[str, Any]: ...
+
+    async def get_project_async(self, project_id: str) -> dict[str, Any]: ...
+
+    def list_members(self) -> list[dict[str, Any]]: ...
+
+    async def list_members_async(self) -> list[dict[str, Any]]: ...
+
+
+class Session(Object):
+    """A real-time Flow Socket session of one thread; opening it connects.
+
+    Settings: api_url, client_id, thread_id, session_id, originator, ping_interval_ms, pong_timeout_ms, send_timeout_ms, connect_timeout_ms, queue_capacity, event_capacity, backoff_base_ms, backoff_cap_ms, ca_cert.
+    """
+
+    def __init__(self, *, api_url: str | None = None, client_id: str | None = None, thread_id: str | None = None, session_id: str | None = None, originator: dict[str, Any] | None = None, ping_interval_ms: int | None = None, pong_timeout_ms: int | None = None, send_timeout_ms: int | None = None, connect_timeout_ms: int | None = None, queue_capacity: int | None = None, event_capacity: int | None = None, backoff_base_ms: int | None = None, backoff_cap_ms: int | None = None, ca_cert: str | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, api_url: str | None = None, client_id: str | None = None, thread_id: str | None = None, session_id: str | None = None, originator: dict[str, Any] | None = None, ping_interval_ms: int | None = None, pong_timeout_ms: int | None = None, send_timeout_ms: int | None = None, connect_timeout_ms: int | None = None, queue_capacity: int | None = None, event_capacity: int | None = None, backoff_base_ms: int | None = None, backoff_cap_ms: int | None = None, ca_cert: str | None = None) -> Session: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, api_url: str | None = None, client_id: str | None = None, thread_id: str | None = None, session_id: str | None = None, originator: dict[str, Any] | None = None, ping_interval_ms: int | None = None, pong_timeout_ms: int | None = None, send_timeout_ms: int | None = None, connect_timeout_ms: int | None = None, queue_capacity: int | None = None, event_capacity: int | None = None, backoff_base_ms: int | None = None, backoff_cap_ms: int | None = None, ca_cert: str | None = None) -> Session: ...  # type: ignore[override]
+
+    def info(self) -> dict[str, Any]: ...
+
+    async def info_async(self) -> dict[str, Any]: ...
+
+    def send(self, *, text: str | None = None, event: str | None = None, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None, originator: dict[str, Any] | None = None, attachment: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+    async def send_async(self, *, text: str | None = None, event: str | None = None, trace_id: int | None = None, lang: str | None = None, timezone: float | None = None, params: dict[str, Any] | None = None, originator: dict[str, Any] | None = None, attachment: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+    def send_text(self, text: str) -> dict[str, Any]: ...
+
+    async def send_text_async(self, text: str) -> dict[str, Any]: ...
+
+    def send_event(self, event_name: str) -> dict[str, Any]: ...
+
+    async def send_event_async(self, event_name: str) -> dict[str, Any]: ...
+
+    def typing(self) -> None: ...
+
+    async def typing_async(self) -> None: ...
+
+    def noticed(self) -> None: ...
+
+    async def noticed_async(self) -> None: ...
+
+    def history(self) -> Any: ...
+
+    async def history_async(self) -> Any: ...
+
+    def unnoticed(self) -> Any: ...
+
+    async def unnoticed_async(self) -> Any: ...
+
+    def upload(self, path: str | os.PathLike[str]) -> Any: ...
+
+    async def upload_async(self, path: str | os.PathLike[str]) -> Any: ...
+
+
+class AidaClient(Object):
+    """A connection to one AIDA bot over Phoenix channels; its events carry every session's replies.
+
+    Settings: aida_url, aida_bot, aida_token, timeout_ms, push_timeout_ms, heartbeat_interval_ms, connect_timeout_ms, ca_cert.
+    """
+
+    def __init__(self, *, aida_url: str | None = None, aida_bot: str | None = None, aida_token: str | None = None, timeout_ms: int | None = None, push_timeout_ms: int | None = None, heartbeat_interval_ms: int | None = None, connect_timeout_ms: int | None = None, ca_cert: str | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, aida_url: str | None = None, aida_bot: str | None = None, aida_token: str | None = None, timeout_ms: int | None = None, push_timeout_ms: int | None = None, heartbeat_interval_ms: int | None = None, connect_timeout_ms: int | None = None, ca_cert: str | None = None) -> AidaClient: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, aida_url: str | None = None, aida_bot: str | None = None, aida_token: str | None = None, timeout_ms: int | None = None, push_timeout_ms: int | None = None, heartbeat_interval_ms: int | None = None, connect_timeout_ms: int | None = None, ca_cert: str | None = None) -> AidaClient: ...  # type: ignore[override]
+
+    def info(self) -> dict[str, Any]: ...
+
+    async def info_async(self) -> dict[str, Any]: ...
+
+    def new_session(self, *, data: dict[str, Any] | None = None) -> AidaSession: ...
+
+    async def new_session_async(self, *, data: dict[str, Any] | None = None) -> AidaSession: ...
+
+    def session(self, session_id: str) -> AidaSession: ...
+
+    async def session_async(self, session_id: str) -> AidaSession: ...
+
+    def fetch_image(self, image_id: str) -> dict[str, Any]: ...
+
+    async def fetch_image_async(self, image_id: str) -> dict[str, Any]: ...
+
+
+class AidaSession(Object):
+    """One conversation with an AIDA bot; its events carry this session's replies only.
+
+    Made by ``AidaClient.new_session`` or ``AidaClient.session``.
+    """
+
+    def info(self) -> dict[str, Any]: ...
+
+    async def info_async(self) -> dict[str, Any]: ...
+
+    def send_text(self, text: str) -> Any: ...
+
+    async def send_text_async(self, text: str) -> Any: ...
+
+    def put_data(self, data: dict[str, Any]) -> Any: ...
+
+    async def put_data_async(self, data: dict[str, Any]) -> Any: ...
+
+    def send_image(self, path: str | os.PathLike[str], *, filename: str | None = None, content_type: str | None = None) -> dict[str, Any]: ...
+
+    async def send_image_async(self, path: str | os.PathLike[str], *, filename: str | None = None, content_type: str | None = None) -> dict[str, Any]: ...
+
+    def delete(self) -> None: ...
+
+    async def delete_async(self) -> None: ...
+
+
+class WebhookReceiver(Object):
+    """An embedded webhook receiver: verified calls arrive as events.
+
+    Settings: verify_key, host, port, path, verify_header, max_body_bytes, queue_capacity, dedupe_capacity.
+    """
+
+    def __init__(self, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None) -> WebhookReceiver: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None) -> WebhookReceiver: ...  # type: ignore[override]
+
+    def info(self) -> dict[str, Any]: ...
+
+    async def info_async(self) -> dict[str, Any]: ...
+
+
+class WebhookVerifier(Object):
+    """Verifies and parses webhook calls received by the app's own server.
+
+    Settings: verify_key, verify_header.
+    """
+
+    def __init__(self, *, verify_key: str | None = None, verify_header: str | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, verify_key: str | None = None, verify_header: str | None = None) -> WebhookVerifier: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, verify_key: str | None = None, verify_header: str | None = None) -> WebhookVerifier: ...  # type: ignore[override]
+
+    def verify(self, headers: Any, body: str, *, query: str | None = None) -> dict[str, Any]: ...
+
+    async def verify_async(self, headers: Any, body: str, *, query: str | None = None) -> dict[str, Any]: ...
+
+
+class Emulator(Object):
+    """A local Flow.ai + AIDA server in this process, for offline tests; `info()` gives the settings that point clients at it.
+
+    Settings: project, time_scale.
+    """
+
+    def __init__(self, *, project: str | None = None, time_scale: float | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, project: str | None = None, time_scale: float | None = None) -> Emulator: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, project: str | None = None, time_scale: float | None = None) -> Emulator: ...  # type: ignore[override]
+
+    def info(self) -> dict[str, Any]: ...
+
+    async def info_async(self) -> dict[str, Any]: ...
+
+    def post_webhook(self, url: str, body: str, *, verify_key: str | None = None, delivery_id: str | None = None) -> dict[str, Any]: ...
+
+    async def post_webhook_async(self, url: str, body: str, *, verify_key: str | None = None, delivery_id: str | None = None) -> dict[str, Any]: ...
+
+
+class EventBench(Object):
+    """A source of synthetic events for the binding benchmarks.
+
+    Settings: none.
+    """
+
+    def __init__(self) -> None: ...
+    @classmethod
+    def connect(cls) -> EventBench: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls) -> EventBench: ...  # type: ignore[override]
+
+    def run(self, count: int, *, interval_us: int | None = None) -> None: ...
+
+    async def run_async(self, count: int, *, interval_us: int | None = None) -> None: ...
