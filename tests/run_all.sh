@@ -31,6 +31,7 @@ run_suite "import cycles" python3 tests/support/import_cycles.py
 run_suite "binding lines" tests/support/binding_lines.sh
 run_suite "rust" cargo test --workspace --quiet
 run_suite "build" cargo build --quiet --workspace
+run_suite "fidelity/run.sh" tests/fidelity/run.sh
 for runner in tests/peer/run.sh tests/peer/phoenix_js/run.sh tests/c/run.sh tests/python/run.sh tests/node/run.sh; do
     [ -x "$runner" ] && run_suite "${runner#tests/}" "$runner"
 done

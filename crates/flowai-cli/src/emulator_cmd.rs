@@ -1,8 +1,11 @@
-//! `flowai emulator`: serve the emulator and print how to reach it.
+//! `flowai emulator`: serve the emulator and print how to reach it; with `--record`, record a real service through a proxy; with `--replay`, serve a recording.
 
 use std::io::Write;
 use std::path::PathBuf;
 
+use flowai_emulator::record::{self, RecordOptions};
+use flowai_emulator::recording::Recording;
+use flowai_emulator::replay::{self, ReplayOptions};
 use flowai_emulator::{Emulator, EmulatorOptions, TlsOptions};
 
 /// Options of `flowai emulator`.
@@ -21,10 +24,31 @@ pub struct Args {
     /// file named by the extra `FLOWAI_CA_CERT=` line.
     #[arg(long)]
     tls: bool,
+    /// Record instead: forward everything to --upstream and write every exchange (REST,
+    /// webhook calls, socket frames) to FILE as JSON lines, secrets masked.
+    #[arg(long, value_name = "FILE", requires = "upstream", conflicts_with_all = ["replay", "project", "tls", "time_scale"])]
+    record: Option<PathBuf>,
+    /// The service to record, e.g. https://api.flow.ai.
+    #[arg(long, value_name = "URL", requires = "record")]
+    upstream: Option<String>,
+    /// The base URL at which the service reaches the recorder's webhook relay (a public
+    /// tunnel to the recorder's port); the recorder's own URL by default.
+    #[arg(long, value_name = "URL", requires = "record")]
+    webhook_relay_url: Option<String>,
+    /// Serve a recording made with --record: the recorded answers, webhook calls and socket
+    /// frames, with this run's thread ids, trace ids and keys.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["project", "tls", "time_scale"])]
+    replay: Option<PathBuf>,
 }
 
 /// Start the emulator, print `listening on URL` and the `NAME=value` lines, serve until Ctrl-C.
 pub async fn run(args: Args) -> Result<(), String> {
+    if let Some(file) = args.record.clone() {
+        return run_record(args, file).await;
+    }
+    if let Some(file) = args.replay.clone() {
+        return run_replay(args.port, file).await;
+    }
     let options = EmulatorOptions {
         port: args.port,
         project: args.project,
@@ -61,6 +85,80 @@ pub async fn run(args: Args) -> Result<(), String> {
     if let Some(path) = ca_file {
         let _ = std::fs::remove_file(path);
     }
+    Ok(())
+}
+
+/// The credentials in this process's environment: masked in the recording from its first
+/// line, even before the traffic shows them.
+fn secrets_from_env() -> Vec<(&'static str, String)> {
+    [
+        ("api-key", "FLOWAI_MESSAGING_KEY"),
+        ("api-key", "FLOWAI_MANAGEMENT_KEY"),
+        ("client-id", "FLOWAI_CLIENT_ID"),
+        ("token", "FLOWAI_AIDA_TOKEN"),
+    ]
+    .into_iter()
+    .filter_map(|(kind, name)| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| (kind, v))
+    })
+    .collect()
+}
+
+/// `--record`: print the proxy's URL as `FLOWAI_API_URL` and `FLOWAI_AIDA_URL`, record until Ctrl-C.
+async fn run_record(args: Args, file: PathBuf) -> Result<(), String> {
+    let upstream = args.upstream.unwrap_or_default();
+    let options = RecordOptions {
+        port: args.port,
+        webhook_relay_url: args.webhook_relay_url,
+        known_secrets: secrets_from_env(),
+        ..RecordOptions::new(upstream.clone(), file.clone())
+    };
+    let recorder = record::start(options).await.map_err(|e| e.to_string())?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", recorder.base_url());
+        let _ = writeln!(out, "FLOWAI_API_URL={}", recorder.base_url());
+        let _ = writeln!(out, "FLOWAI_AIDA_URL={}", recorder.base_url());
+        let _ = out.flush();
+    }
+    eprintln!(
+        "recording {upstream} into {} (secrets masked)",
+        file.display()
+    );
+    wait_for_shutdown().await;
+    recorder.shutdown().await;
+    Ok(())
+}
+
+/// `--replay`: print the same lines as the emulator, serve the recording until Ctrl-C.
+async fn run_replay(port: u16, file: PathBuf) -> Result<(), String> {
+    let recording = Recording::load(&file)?;
+    let options = ReplayOptions {
+        port,
+        ..ReplayOptions::new(recording)
+    };
+    let running = replay::start(options).await.map_err(|e| e.to_string())?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", running.base_url());
+        for line in running.env_lines() {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    }
+    eprintln!(
+        "replaying {} (any credentials are accepted)",
+        file.display()
+    );
+    wait_for_shutdown().await;
+    let misses = running.misses();
+    if misses > 0 {
+        eprintln!("replay: {misses} requests or frames were not in the recording");
+    }
+    running.shutdown().await;
     Ok(())
 }
 

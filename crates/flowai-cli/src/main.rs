@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Run a scripted conversation against an embedded emulator.
     Demo(demo::Args),
-    /// Run the local Flow.ai + AIDA emulator until interrupted.
+    /// Run the local Flow.ai + AIDA emulator until interrupted; or record a real service (--record) or replay a recording (--replay).
     Emulator(emulator_cmd::Args),
     /// Send a message through the Messaging REST API.
     Send(send_cmd::Args),

@@ -378,9 +378,14 @@ async fn history_unnoticed_and_upload() {
     session.send_event("INTRO").await.unwrap();
     wait_for(&mut events, |e| matches!(e, SessionEvent::Reply(_))).await;
 
+    // The shape flowai-swift reads: `payload` is a list of reply-shaped entries, the
+    // user's own marked by the `external` role.
     let history = session.history().await.unwrap();
-    let items = history["payload"]["history"].as_array().unwrap();
+    let items = history["payload"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{history}");
+    assert_eq!(items[0]["originator"]["role"], "external", "{history}");
+    assert_eq!(items[0]["messages"][0]["fallback"], "event attachment");
+    assert_eq!(items[1]["originator"]["role"], "bot", "{history}");
     let unnoticed = session.unnoticed().await.unwrap();
     assert_eq!(unnoticed["payload"]["unnoticed"], 1);
     session.noticed().await.unwrap();

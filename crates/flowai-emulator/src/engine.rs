@@ -39,6 +39,20 @@ pub enum Input {
     Media { media_type: String },
 }
 
+impl Input {
+    /// The message's speech when its sender gave none: the text of a text, else
+    /// `"<type> attachment"`, the speech the official JS client gives a message that only
+    /// carries an attachment (and the `replyTo` of the reference's reply to such a message).
+    pub fn speech(&self) -> String {
+        match self {
+            Input::Text(text) => text.clone(),
+            Input::Event(_) => "event attachment".into(),
+            Input::Location { .. } => "location attachment".into(),
+            Input::Media { .. } => "media attachment".into(),
+        }
+    }
+}
+
 /// Minimum token overlap (Jaccard similarity) for an inexact intent match.
 pub const FUZZY_THRESHOLD: f64 = 0.5;
 
@@ -323,20 +337,29 @@ impl Engine {
         self.lock().map.len()
     }
 
-    /// The bot's reply messages to `input` in thread `thread_id` (empty when silent).
+    /// The bot's reply messages to `input` in thread `thread_id` (empty when silent); their
+    /// `replyTo` is the input's default speech ([`Input::speech`]).
     pub fn respond(&self, thread_id: &str, input: &Input) -> Vec<ReplyMessage> {
+        self.respond_to(thread_id, input, None)
+    }
+
+    /// Like [`Engine::respond`], with the speech the message was sent with as `replyTo`
+    /// (the reference's reply to an event sent with speech "event attachment" says so).
+    pub fn respond_to(
+        &self,
+        thread_id: &str,
+        input: &Input,
+        speech: Option<&str>,
+    ) -> Vec<ReplyMessage> {
+        let reply_to = speech.map_or_else(|| input.speech(), str::to_string);
         let mut threads = self.lock();
         let prev = threads.map.get(thread_id).and_then(|t| t.prev);
-        let (matched, reply_to, slot_value) = match input {
-            Input::Text(text) => {
-                let (m, slot) = self.match_text(prev, text);
-                (m, text.clone(), slot)
-            }
-            Input::Event(name) => (self.match_event(prev, name), name.clone(), None),
+        let (matched, slot_value) = match input {
+            Input::Text(text) => self.match_text(prev, text),
+            Input::Event(name) => (self.match_event(prev, name), None),
             Input::Location { .. } => (
                 self.match_kind(prev, &StepType::Location)
                     .or_else(|| self.fallback(prev)),
-                "location".to_string(),
                 None,
             ),
             Input::Media { media_type } => {
@@ -349,7 +372,6 @@ impl Engine {
                 };
                 (
                     self.match_kind(prev, &kind).or_else(|| self.fallback(prev)),
-                    media_type.clone(),
                     None,
                 )
             }
@@ -378,9 +400,9 @@ impl Engine {
         if step.templated && !params.is_empty() {
             fill_placeholders(&mut reply, &params);
         }
-        if !params.is_empty() {
-            reply.params = Some(params);
-        }
+        // Always present, `{}` when nothing matched: the API reference lists params among a
+        // reply message's fields, and the official JS client's own fixtures show `{}`.
+        reply.params = Some(params);
         vec![reply]
     }
 
@@ -567,7 +589,9 @@ fn prepare_reply(flow: &Flow, step: &Step) -> ReplyMessage {
             Template::from_parts(&action.kind.to_ascii_lowercase(), action.payload.clone())
         };
         let mut response = Response::new(template);
-        response.delay = delay;
+        // The reference's advanced reply gives every response its delay and the JS client
+        // reads a missing one as 0: always send it.
+        response.delay = Some(delay.unwrap_or(0.0));
         responses.push(response);
     }
     let fallback = responses
@@ -777,6 +801,63 @@ mod tests {
             );
             assert_eq!(r[0].step.as_ref().unwrap().kind, kind);
         }
+    }
+
+    #[test]
+    fn replies_carry_every_documented_field() {
+        let e = Engine::demo();
+        // params is `{}` when nothing matched, and every response has its delay.
+        let r = e.respond("f", &Input::Text("hi".into()));
+        assert_eq!(r[0].params.as_ref().map(|p| p.len()), Some(0));
+        let v = serde_json::to_value(&r[0]).unwrap();
+        for field in [
+            "fallback",
+            "silent",
+            "replyTo",
+            "originator",
+            "actions",
+            "responses",
+            "flow",
+            "step",
+            "params",
+        ] {
+            assert!(v.get(field).is_some(), "{field} missing from {v}");
+        }
+        // The reference's EVENT step example follows its INTENT step example; its action
+        // names no delay.
+        let r = e.respond("f", &Input::Event("EVENT NAME".into()));
+        assert_eq!(r[0].fallback, "Simple reply");
+        assert_eq!(r[0].responses[0].delay, Some(0.0));
+        assert!(
+            e.respond("g", &Input::Event("EVENT NAME".into()))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn reply_to_is_the_speech_replied_to() {
+        let e = Engine::demo();
+        let r = e.respond("s", &Input::Event("INTRO".into()));
+        assert_eq!(r[0].reply_to.as_deref(), Some("event attachment"));
+        let r = e.respond_to("s", &Input::Event("INTRO".into()), Some("Start"));
+        assert_eq!(r[0].reply_to.as_deref(), Some("Start"));
+        let media = Input::Media {
+            media_type: "image".into(),
+        };
+        assert_eq!(media.speech(), "media attachment");
+        assert_eq!(Input::Text("hey".into()).speech(), "hey");
+    }
+
+    #[test]
+    fn the_chat_quick_reply_hands_over() {
+        let e = Engine::demo();
+        let r = e.respond("h", &Input::Text("Chat with someone from flow.ai".into()));
+        let kinds: Vec<&str> = r[0].responses.iter().map(|r| r.template.kind()).collect();
+        assert_eq!(kinds, ["text", "handover"]);
+        assert_eq!(
+            r[0].fallback,
+            "Sure! Someone from flow.ai will join this chat shortly."
+        );
     }
 
     #[test]

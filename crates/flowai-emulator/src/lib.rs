@@ -5,13 +5,17 @@
 //! the Messaging REST API and webhooks ([`rest`], [`webhooks`]), the Management API
 //! ([`management`]), socket.info and the Flow websocket ([`socket`]), and the AIDA
 //! Phoenix endpoint with its image store ([`aida`]). Faults can be injected at run time
-//! ([`faults`]).
+//! ([`faults`]). Real sessions can be recorded through a proxy ([`record`]) into a
+//! recording ([`recording`]) and served again offline ([`replay`]).
 
 pub mod aida;
 pub mod auth;
 pub mod engine;
 pub mod faults;
 pub mod management;
+pub mod record;
+pub mod recording;
+pub mod replay;
 pub mod rest;
 pub mod socket;
 pub mod tls;

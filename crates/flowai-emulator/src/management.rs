@@ -2,14 +2,16 @@
 //! members, all derived from the project the engine runs.
 //!
 //! Lists are JSON arrays. `flows/list` gives steps with their intent and actions as ids,
-//! `flows/info` the whole flow, as in the API reference.
+//! `flows/info` the whole flow, as in the API reference. The reference's authentication
+//! example calls the base URL itself with the key: that answers `{"status":"ok"}`. Every
+//! answer is JSON, errors included (a wrong path or method too).
 
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use flowai_core::models::{ActionRef, Flow, Intent, IntentRef};
 use serde_json::{Value, json};
@@ -24,16 +26,64 @@ const CREATED_AT: &str = "2018-10-24T06:45:00.000Z";
 
 /// Read-only Management routes.
 pub fn router() -> Router<AppState> {
+    let not_allowed = crate::rest::method_not_allowed;
     Router::new()
-        .route("/v1/management/flows/list", get(flows_list))
-        .route("/v1/management/flows/info", get(flows_info))
-        .route("/v1/management/intents/list", get(intents_list))
-        .route("/v1/management/intents/info", get(intents_info))
-        .route("/v1/management/entitytypes/list", get(entity_types_list))
-        .route("/v1/management/entitytypes/info", get(entity_types_info))
-        .route("/v1/management/projects/list", get(projects_list))
-        .route("/v1/management/projects/info", get(projects_info))
-        .route("/v1/management/members/list", get(members_list))
+        .route("/v1/management", get(base).fallback(not_allowed))
+        .route("/v1/management/", get(base).fallback(not_allowed))
+        .route(
+            "/v1/management/flows/list",
+            get(flows_list).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/flows/info",
+            get(flows_info).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/intents/list",
+            get(intents_list).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/intents/info",
+            get(intents_info).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/entitytypes/list",
+            get(entity_types_list).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/entitytypes/info",
+            get(entity_types_info).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/projects/list",
+            get(projects_list).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/projects/info",
+            get(projects_info).fallback(not_allowed),
+        )
+        .route(
+            "/v1/management/members/list",
+            get(members_list).fallback(not_allowed),
+        )
+        .route("/v1/management/{*rest}", any(unknown_path))
+}
+
+/// The base URL: the reference shows it called with the key to authorize.
+async fn base(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = check(&state, &headers) {
+        return r;
+    }
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+/// A path the Management API does not have: checked for the key first, like every
+/// Management call, so a client without one learns that before anything else.
+async fn unknown_path(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = require_bearer(&headers, &state.options.credentials.management_key) {
+        return r;
+    }
+    error_response(StatusCode::NOT_FOUND, "no such API path")
 }
 
 type Params = Query<HashMap<String, String>>;

@@ -1,10 +1,15 @@
 //! The Messaging REST API: `POST /v1/messaging/message` (and its alias `/query`) for text,
 //! event, location and media messages; replies go out through the webhooks.
 //!
-//! A valid message is answered `{"status":"ok"}` at once; then `message.delivered` and the
-//! engine's reply as `message.reply` are queued for every subscribed webhook of the
+//! A valid message is answered `{"status":"ok"}` at once; then `message.delivered` (the
+//! message as it was sent), the engine's reply as `message.reply` and, when the reply hands
+//! the thread over, `control.handover` are queued for every subscribed webhook of the
 //! organisation. Media come as `multipart/form-data` (part `file` + part `query` with the
 //! JSON); the file is streamed and only counted, never held in memory.
+//!
+//! The API reference says the Messaging API allows cross-origin requests and returns JSON
+//! for every answer, errors included: [`cors`] answers preflights and marks answers for
+//! browsers, and a wrong method or path under `/v1/messaging` gets a JSON error body too.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -12,11 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{any, post};
 use axum::{Json, Router};
-use flowai_core::models::Received;
+use flowai_core::models::{Received, Template};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{error_response, require_bearer};
@@ -119,14 +125,102 @@ impl RestState {
     }
 }
 
-/// `POST /v1/messaging/message` and `POST /v1/messaging/query`.
+/// `POST /v1/messaging/message` and `POST /v1/messaging/query`, and JSON errors for any
+/// other path under `/v1/messaging` that the webhook routes do not serve.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/messaging/message", post(message))
-        .route("/v1/messaging/query", post(message))
+        .route(
+            "/v1/messaging/message",
+            post(message).fallback(method_not_allowed),
+        )
+        .route(
+            "/v1/messaging/query",
+            post(message).fallback(method_not_allowed),
+        )
+        .route("/v1/messaging", any(not_found))
+        .route("/v1/messaging/", any(not_found))
+        .route("/v1/messaging/{*rest}", any(not_found))
         // Media may be 250 MB; the handler counts the bytes itself.
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(cors))
 }
+
+/// The JSON answer to a method a route does not serve (axum's own has no body).
+pub(crate) async fn method_not_allowed() -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed on this path",
+    )
+}
+
+/// The JSON answer to a path no route serves.
+pub(crate) async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "no such API path")
+}
+
+/// Cross-origin support, as the API reference promises for the Messaging API: a browser's
+/// preflight (`OPTIONS` with `Access-Control-Request-Method`) is answered here with 204,
+/// and every other answer names the caller's origin as allowed. Origins are echoed rather
+/// than `*` so that a page sending credentials is served too.
+pub async fn cors(request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let asked = request
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .cloned();
+        let h = r.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            asked.unwrap_or(HeaderValue::from_static("Authorization, Content-Type")),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        r
+    } else {
+        next.run(request).await
+    };
+    allow_origin(response.headers_mut(), origin);
+    response
+}
+
+fn allow_origin(headers: &mut HeaderMap, origin: Option<HeaderValue>) {
+    match origin {
+        Some(o) => {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+            headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+        None => {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        }
+    }
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Location"),
+    );
+}
+
+/// A message as it was sent: the JSON body (or multipart `query` part), for the
+/// `message.delivered` echo.
+type Sent = Map<String, Value>;
 
 fn bad_request(message: &str) -> Response {
     error_response(StatusCode::BAD_REQUEST, message)
@@ -157,8 +251,8 @@ async fn message(State(state): State<AppState>, request: Request) -> Response {
         parse_json(request).await
     };
     match parsed {
-        Ok(m) => {
-            accept(&state, m);
+        Ok((m, sent)) => {
+            accept(&state, m, sent);
             Json(json!({ "status": "ok" })).into_response()
         }
         Err(r) => r,
@@ -166,7 +260,7 @@ async fn message(State(state): State<AppState>, request: Request) -> Response {
 }
 
 #[allow(clippy::result_large_err)]
-async fn parse_json(request: Request) -> Result<ReceivedMessage, Response> {
+async fn parse_json(request: Request) -> Result<(ReceivedMessage, Sent), Response> {
     let bytes = axum::body::to_bytes(request.into_body(), MAX_JSON_BYTES)
         .await
         .map_err(|_| error_response(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"))?;
@@ -213,11 +307,15 @@ async fn parse_json(request: Request) -> Result<ReceivedMessage, Response> {
             ));
         }
     };
-    common(&body, input, None)
+    let message = common(&body, input, None)?;
+    Ok((message, body))
 }
 
 #[allow(clippy::result_large_err)]
-async fn parse_multipart(state: &AppState, request: Request) -> Result<ReceivedMessage, Response> {
+async fn parse_multipart(
+    state: &AppState,
+    request: Request,
+) -> Result<(ReceivedMessage, Sent), Response> {
     let mut form = Multipart::from_request(request, state)
         .await
         .map_err(|_| bad_request("the body is not valid multipart/form-data"))?;
@@ -278,7 +376,8 @@ async fn parse_multipart(state: &AppState, request: Request) -> Result<ReceivedM
         file_name,
         size,
     };
-    common(&query, Input::Media { media_type }, Some(media))
+    let message = common(&query, Input::Media { media_type }, Some(media))?;
+    Ok((message, query))
 }
 
 /// Read a part to its end, counting bytes, failing past `limit`.
@@ -399,33 +498,45 @@ fn common(
     })
 }
 
-/// Record the message, run the engine and queue the webhook events.
-fn accept(state: &AppState, message: ReceivedMessage) {
-    let mut delivered = Map::new();
-    delivered.insert("threadId".into(), json!(message.thread_id));
+/// The `message.delivered` payload: the message as it was sent, like the socket's echo
+/// (webhook payloads are those of the matching socket frame). `threadId` and `speech` are
+/// always there: a message without text gets the speech the official JS client gives one,
+/// `"<type> attachment"` ([`Input::speech`], also the reply's `replyTo`); a traceId sent as
+/// a string is given back as the number it names.
+fn delivered_payload(message: &ReceivedMessage, mut sent: Sent) -> Value {
+    let mut out = Map::new();
+    out.insert("threadId".into(), json!(message.thread_id));
+    sent.remove("threadId");
     if let Some(t) = message.trace_id {
-        delivered.insert("traceId".into(), json!(t));
+        out.insert("traceId".into(), json!(t));
     }
-    delivered.insert("type".into(), json!(message.kind()));
-    match &message.input {
-        Input::Text(text) => {
-            delivered.insert("speech".into(), json!(text));
-        }
-        Input::Event(name) => {
-            delivered.insert("eventName".into(), json!(name));
-        }
-        Input::Location { lat, lng } => {
-            delivered.insert("lat".into(), json!(lat));
-            delivered.insert("lng".into(), json!(lng));
-        }
-        Input::Media { media_type } => {
-            delivered.insert("mediaType".into(), json!(media_type));
-        }
-    }
+    sent.remove("traceId");
+    out.insert("speech".into(), json!(message.input.speech()));
+    sent.remove("speech");
+    // The media message's own type is `media` whatever the query part said (see parse_multipart).
+    sent.insert("type".into(), json!(message.kind()));
+    out.extend(sent);
+    Value::Object(out)
+}
+
+/// Record the message, run the engine and queue the webhook events.
+fn accept(state: &AppState, message: ReceivedMessage, sent: Sent) {
+    let delivered = delivered_payload(&message, sent);
     let org = state.options.credentials.organisation_id.clone();
     let replies = state.engine.respond(&message.thread_id, &message.input);
-    let want_reply = state.webhooks.is_subscribed(&org, "message.reply");
-    let reply = (want_reply && !replies.is_empty()).then(|| {
+    // A reply that contains a handover template is where the engine hands the thread to
+    // the app: the API reference's `control.handover` event.
+    let hands_over = replies.iter().any(|m| {
+        m.responses
+            .iter()
+            .any(|r| matches!(r.template, Template::Handover(_)))
+    });
+    let wanted = |event: &str| !replies.is_empty() && state.webhooks.is_subscribed(&org, event);
+    let (want_reply, want_handover) = (
+        wanted("message.reply"),
+        hands_over && wanted("control.handover"),
+    );
+    let reply = (want_reply || want_handover).then(|| {
         let mut received = Received {
             thread_id: message.thread_id.clone(),
             messages: replies,
@@ -440,11 +551,16 @@ fn accept(state: &AppState, message: ReceivedMessage) {
     state.rest.record(message);
     let delay = state.faults.get().reply_delay_ms;
     let send = move |state: &AppState| {
-        state
-            .webhooks
-            .enqueue(&org, "message.delivered", Value::Object(delivered));
+        state.webhooks.enqueue(&org, "message.delivered", delivered);
         if let Some(reply) = reply {
-            state.webhooks.enqueue(&org, "message.reply", reply);
+            if want_reply {
+                state.webhooks.enqueue(&org, "message.reply", reply.clone());
+            }
+            if want_handover {
+                // The payload is the reply that hands over: the thread, the bot's messages
+                // (with the handover template) and the bot as originator.
+                state.webhooks.enqueue(&org, "control.handover", reply);
+            }
         }
     };
     if delay == 0 {

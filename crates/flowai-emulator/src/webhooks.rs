@@ -1,5 +1,10 @@
 //! Webhook subscriptions (CRUD under `/v1/messaging/webhooks`) and event delivery with retries.
 //!
+//! The API reference's examples write the paths `/messages/v1/webhooks[/{id}]` while its
+//! endpoint lines say `/v1/messaging/webhooks[/{id}]`; clients written from either work, and
+//! the `Location` of a created webhook names the path its create used. Updates come as PUT
+//! (its example) or POST (its endpoint line).
+//!
 //! Every event is posted as JSON `{"type", "payload"}` with the headers
 //! `X-Flowai-Verify-Key` (the webhook's verify key) and `X-Flowai-Delivery-Id` (the same
 //! for every retry of one event to one webhook). Only a 2xx answer counts as delivered;
@@ -15,7 +20,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -296,14 +301,39 @@ async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job) {
     }
 }
 
-/// CRUD routes under `/v1/messaging/webhooks`.
+/// CRUD routes under `/v1/messaging/webhooks` and its alias `/messages/v1/webhooks`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/messaging/webhooks", get(list).post(create))
+    let mut router = Router::new();
+    for base in ["/v1/messaging/webhooks", "/messages/v1/webhooks"] {
+        router = router
+            .route(
+                base,
+                get(list)
+                    .post(create)
+                    .fallback(crate::rest::method_not_allowed),
+            )
+            .route(
+                &format!("{base}/"),
+                get(list)
+                    .post(create)
+                    .fallback(crate::rest::method_not_allowed),
+            )
+            .route(
+                &format!("{base}/{{id}}"),
+                get(retrieve)
+                    .put(update)
+                    .post(update)
+                    .delete(remove)
+                    .fallback(crate::rest::method_not_allowed),
+            );
+    }
+    router
+        .route("/messages", axum::routing::any(crate::rest::not_found))
         .route(
-            "/v1/messaging/webhooks/{id}",
-            get(retrieve).put(update).post(update).delete(remove),
+            "/messages/{*rest}",
+            axum::routing::any(crate::rest::not_found),
         )
+        .layer(axum::middleware::from_fn(crate::rest::cors))
 }
 
 #[allow(clippy::result_large_err)]
@@ -402,7 +432,12 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     Json(json!({ "items": items })).into_response()
 }
 
-async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(r) = check(&state, &headers) {
         return r;
     }
@@ -439,7 +474,7 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         Ok(h) => h,
         Err(r) => return r,
     };
-    let location = format!("/v1/messaging/webhooks/{}", hook.webhook_id);
+    let location = format!("{}/{}", uri.path().trim_end_matches('/'), hook.webhook_id);
     let body = hook_json(&hook);
     lock(&state.webhooks.inner.hooks).push(hook);
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
@@ -474,11 +509,19 @@ async fn update(
     if let Err(r) = check(&state, &headers) {
         return r;
     }
-    let Some(current) = state.webhooks.find(&id) else {
+    let org = &state.options.credentials.organisation_id;
+    let Some(current) = state
+        .webhooks
+        .find(&id)
+        .filter(|h| &h.organisation_id == org)
+    else {
         return not_found();
     };
     let result = async {
         let body = parse_body(&body)?;
+        // The reference's update example sends organisationId too: a webhook stays in its
+        // organisation, so that field (like webhookId) is read as part of the object and
+        // left unchanged.
         let url = body.get("url").map(parse_url).transpose()?;
         let verify_key = body.get("verifyKey").map(parse_verify_key).transpose()?;
         let events = body.get("events").map(parse_events).transpose()?;
@@ -523,9 +566,11 @@ async fn remove(
     if let Err(r) = check(&state, &headers) {
         return r;
     }
+    let org = &state.options.credentials.organisation_id;
     let mut hooks = lock(&state.webhooks.inner.hooks);
     let before = hooks.len();
-    hooks.retain(|h| h.webhook_id != id);
+    // Another organisation's webhook is not found, as on retrieve.
+    hooks.retain(|h| h.webhook_id != id || &h.organisation_id != org);
     let removed = hooks.len() != before;
     drop(hooks);
     if !removed {

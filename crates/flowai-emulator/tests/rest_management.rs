@@ -125,3 +125,62 @@ async fn management_needs_the_management_key() {
     assert_eq!(get(&emu, "/flows/list").await.0, 500);
     assert_eq!(get(&emu, "/flows/list").await.0, 200);
 }
+
+#[tokio::test]
+async fn the_base_url_checks_the_key_and_errors_are_json() {
+    let emu = start().await;
+    // The reference's authentication example: the base URL with the key.
+    let (status, body) = get(&emu, "").await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("{}/v1/management", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // An unknown path needs the key too, then is a JSON 404; a wrong method a JSON 405.
+    let r = client
+        .get(format!("{}/v1/management/nothing/here", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let (status, body) = get(&emu, "/nothing/here").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["status"], "error");
+    let r = client
+        .post(format!("{}/v1/management/flows/list", emu.base_url()))
+        .bearer_auth(&emu.credentials().management_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "error");
+}
+
+#[tokio::test]
+async fn the_demo_project_holds_the_reference_step_examples() {
+    let emu = start().await;
+    let (_, info) = get(
+        &emu,
+        "/flows/info?flowId=c48b0a06-9727-4735-8886-49286fae78e3",
+    )
+    .await;
+    let steps = info["steps"].as_array().unwrap();
+    // The reference's EVENT step example, a follow-up of its INTENT step example.
+    let event = steps
+        .iter()
+        .find(|s| s["stepId"] == "c7512efe-9c2e-4cd4-9fdc-11fc1d31dfb8")
+        .unwrap();
+    assert_eq!(event["type"], "EVENT");
+    assert_eq!(event["contexts"][0], "31aef3cf-8c96-442b-9871-7fc9be322da1");
+    assert_eq!(
+        event["actions"][0]["payload"]["tags"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        steps[0]["actions"][0]["payload"]["tags"],
+        serde_json::json!([])
+    );
+}

@@ -227,3 +227,95 @@ async fn wrong_or_missing_key_is_401_and_faults_give_500() {
     assert_eq!(post(&emu, "/v1/messaging/message", body).await.0, 200);
     assert_eq!(emu.state().rest.total(), 1);
 }
+
+#[tokio::test]
+async fn a_wrong_method_or_path_is_a_json_error() {
+    // "JSON is returned by all API responses, including errors."
+    let emu = start().await;
+    let client = reqwest::Client::new();
+    for (method, path, status) in [
+        (reqwest::Method::GET, "/v1/messaging/message", 405),
+        (reqwest::Method::DELETE, "/v1/messaging/query", 405),
+        (reqwest::Method::POST, "/v1/messaging/nothing-here", 404),
+        (reqwest::Method::GET, "/v1/messaging", 404),
+        (reqwest::Method::GET, "/messages/v1/nothing-here", 404),
+        (reqwest::Method::PATCH, "/v1/messaging/webhooks", 405),
+        (reqwest::Method::PATCH, "/messages/v1/webhooks/some-id", 405),
+    ] {
+        let r = client
+            .request(method.clone(), format!("{}{path}", emu.base_url()))
+            .bearer_auth(&emu.credentials().messaging_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{method} {path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{method} {path}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["status"], "error", "{method} {path}");
+        assert!(body["message"].is_string(), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn browsers_may_call_the_messaging_api() {
+    // "Our messaging API supports cross-origin resource sharing."
+    let emu = start().await;
+    let client = reqwest::Client::new();
+    for path in ["/v1/messaging/message", "/v1/messaging/webhooks"] {
+        let r = client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}{path}", emu.base_url()),
+            )
+            .header("Origin", "https://app.example")
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204, "{path}");
+        let h = r.headers();
+        assert_eq!(h["access-control-allow-origin"], "https://app.example");
+        assert!(
+            h["access-control-allow-methods"]
+                .to_str()
+                .unwrap()
+                .contains("POST")
+        );
+        assert_eq!(
+            h["access-control-allow-headers"],
+            "authorization,content-type"
+        );
+    }
+    let r = client
+        .post(format!("{}/v1/messaging/message", emu.base_url()))
+        .bearer_auth(&emu.credentials().messaging_key)
+        .header("Origin", "https://app.example")
+        .json(&json!({"threadId": "t", "type": "text", "text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    // Errors reach the page too, so that it can show them.
+    let r = client
+        .post(format!("{}/v1/messaging/message", emu.base_url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+}

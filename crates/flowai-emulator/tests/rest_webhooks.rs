@@ -418,3 +418,115 @@ async fn delivery_gives_up_after_the_retry_window() {
     assert!(!attempts.is_empty() && attempts.len() <= 5, "{attempts:?}");
     assert!(attempts.last().unwrap().gave_up);
 }
+
+#[tokio::test]
+async fn the_reference_example_paths_work_and_location_follows_them() {
+    let emu = start().await;
+    let receiver = Receiver::start().await;
+    let alias = format!("{}/messages/v1/webhooks", emu.base_url());
+    let r = call(
+        &emu,
+        reqwest::Method::POST,
+        &alias,
+        Some(json!({"url": receiver.url, "verifyKey": "1234567", "events": ["message.reply"]})),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let created: Value = r.json().await.unwrap();
+    let id = created["webhookId"].as_str().unwrap();
+    assert_eq!(location, format!("/messages/v1/webhooks/{id}"));
+    let one = format!("{}{location}", emu.base_url());
+    let r = call(&emu, reqwest::Method::GET, &one, None).await;
+    assert_eq!(r.json::<Value>().await.unwrap(), created);
+    // The update example sends organisationId: accepted, the webhook stays where it is.
+    let r = call(
+        &emu,
+        reqwest::Method::PUT,
+        &one,
+        Some(json!({"organisationId": "853a-448f-9f91-ef397588ff87-6ecfd199", "events": ["message.delivered"]})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let updated: Value = r.json().await.unwrap();
+    assert_eq!(updated["organisationId"], emu.credentials().organisation_id);
+    assert_eq!(updated["events"], json!(["message.delivered"]));
+    let list: Value = call(&emu, reqwest::Method::GET, &alias, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([updated]));
+    let r = call(&emu, reqwest::Method::DELETE, &one, None).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        call(&emu, reqwest::Method::GET, &one, None).await.status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn delivered_is_the_message_as_sent_and_handover_is_announced() {
+    let emu = start().await;
+    let receiver = Receiver::start().await;
+    create(
+        &emu,
+        &receiver.url,
+        &["message.delivered", "message.reply", "control.handover"],
+    )
+    .await;
+    let r = call(
+        &emu,
+        reqwest::Method::POST,
+        &format!("{}/v1/messaging/message", emu.base_url()),
+        Some(
+            json!({"threadId": "t-event", "type": "event", "eventName": "INTRO", "traceId": "9",
+            "lang": "en", "timezone": 2, "params": {"seats": [{"value": "Business class"}]}}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let calls = receiver.wait_for(|c| c.len() >= 2).await;
+    // The echo of the socket: the message as sent, with the speech an attachment gets and
+    // the traceId as a number.
+    assert_eq!(
+        calls[0].body,
+        json!({"type": "message.delivered", "payload": {
+            "threadId": "t-event", "traceId": 9, "speech": "event attachment", "type": "event",
+            "eventName": "INTRO", "lang": "en", "timezone": 2,
+            "params": {"seats": [{"value": "Business class"}]}}})
+    );
+    let message = &calls[1].body["payload"]["messages"][0];
+    assert_eq!(message["replyTo"], "event attachment");
+    assert_eq!(message["params"]["event"][0]["value"]["name"], "INTRO");
+    assert_eq!(message["responses"][0]["delay"], 0);
+
+    // The quick reply "Chat with flow.ai" hands the thread over.
+    send_text(&emu, "t-handover", "Chat with someone from flow.ai", 10).await;
+    let calls = receiver
+        .wait_for(|c| c.iter().any(|c| c.body["type"] == "control.handover"))
+        .await;
+    let handover = calls
+        .iter()
+        .find(|c| c.body["type"] == "control.handover")
+        .unwrap();
+    let payload = &handover.body["payload"];
+    assert_eq!(payload["threadId"], "t-handover");
+    assert_eq!(payload["traceId"], 10);
+    let responses = payload["messages"][0]["responses"].as_array().unwrap();
+    assert!(responses.iter().any(|r| r["type"] == "handover"));
+    // The reply that hands over is a message.reply too; a plain reply is no handover.
+    send_text(&emu, "t-plain", "hi", 11).await;
+    receiver
+        .wait_for(|c| {
+            c.iter()
+                .any(|c| c.body["type"] == "message.reply" && c.body["payload"]["traceId"] == 11)
+        })
+        .await;
+    let handovers = receiver
+        .calls()
+        .iter()
+        .filter(|c| c.body["type"] == "control.handover")
+        .count();
+    assert_eq!(handovers, 1);
+}

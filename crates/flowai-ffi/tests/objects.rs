@@ -509,9 +509,9 @@ fn session(cov: &mut Coverage, settings: &Value) {
 
     assert_eq!(cov.value(&h, "typing", json!({})), Value::Null);
     let history = cov.value(&h, "history", json!({}));
-    let items = history["payload"]["history"].as_array().expect("history");
+    let items = history["payload"].as_array().expect("history");
     assert_eq!(items.len(), 6, "three sends and three replies: {history}");
-    assert_eq!(items[0]["payload"]["speech"], "hi");
+    assert_eq!(items[0]["messages"][0]["fallback"], "hi");
 
     let unnoticed = cov.value(&h, "unnoticed", json!({}));
     assert_eq!(unnoticed["payload"]["unnoticed"], 3, "{unnoticed}");

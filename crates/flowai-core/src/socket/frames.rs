@@ -261,15 +261,7 @@ fn parse_inbound_slow(text: &str) -> Inbound {
         }
         "agent.typing" => Inbound::AgentTyping(payload),
         "interruption.occurred" => Inbound::Interruption(payload),
-        "secret.generated" => {
-            let nonce = payload
-                .get("nonce")
-                .or_else(|| payload.get("secret"))
-                .or_else(|| obj.get("secret"))
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            Inbound::Secret(nonce)
-        }
+        "secret.generated" => Inbound::Secret(generated_secret(obj, &payload)),
         "error" => {
             let message = obj
                 .get("message")
@@ -283,6 +275,28 @@ fn parse_inbound_slow(text: &str) -> Inbound {
         }
         _ => Inbound::Unknown { kind, raw: value },
     }
+}
+
+/// The nonce of a `secret.generated` frame, wherever the service put it. The official
+/// flowai-js client reads the frame's top-level `message.secret`; our emulator and earlier
+/// versions of this SDK use `payload.nonce`; `payload.secret` and a top-level `secret` or
+/// `nonce` follow the names socket.info and `message.send` use for it. The first non-empty
+/// text wins; None when the frame carries none.
+fn generated_secret(frame: &serde_json::Map<String, Value>, payload: &Value) -> Option<String> {
+    let message = frame.get("message");
+    [
+        payload.get("nonce"),
+        payload.get("secret"),
+        message.and_then(|m| m.get("secret")),
+        message.and_then(|m| m.get("nonce")),
+        frame.get("secret"),
+        frame.get("nonce"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_str)
+    .find(|s| !s.trim().is_empty())
+    .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -306,6 +320,95 @@ mod tests {
             parse_inbound(r#"{"type":"secret.generated","payload":{"nonce":"n1"}}"#),
             Inbound::Secret(Some("n1".into()))
         );
+    }
+
+    fn secret_of(frame: &str) -> Option<String> {
+        match parse_inbound(frame) {
+            Inbound::Secret(nonce) => nonce,
+            other => panic!("not a secret frame: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn secret_in_payload_nonce() {
+        assert_eq!(
+            secret_of(r#"{"type":"secret.generated","payload":{"nonce":"n1"}}"#).as_deref(),
+            Some("n1")
+        );
+    }
+
+    #[test]
+    fn secret_in_payload_secret() {
+        assert_eq!(
+            secret_of(r#"{"type":"secret.generated","payload":{"secret":"n2"}}"#).as_deref(),
+            Some("n2")
+        );
+    }
+
+    #[test]
+    fn secret_in_message_secret_as_flowai_js_reads_it() {
+        assert_eq!(
+            secret_of(r#"{"type":"secret.generated","message":{"secret":"n3"}}"#).as_deref(),
+            Some("n3")
+        );
+        // With a payload that carries something else, as the emulator's frame does.
+        assert_eq!(
+            secret_of(
+                r#"{"type":"secret.generated","payload":{"threadId":"t"},"message":{"secret":"n3"}}"#
+            )
+            .as_deref(),
+            Some("n3")
+        );
+    }
+
+    #[test]
+    fn secret_in_message_nonce() {
+        assert_eq!(
+            secret_of(r#"{"type":"secret.generated","message":{"nonce":"n4"}}"#).as_deref(),
+            Some("n4")
+        );
+    }
+
+    #[test]
+    fn secret_at_the_top_level() {
+        assert_eq!(
+            secret_of(r#"{"type":"secret.generated","secret":"n5"}"#).as_deref(),
+            Some("n5")
+        );
+        assert_eq!(
+            secret_of(r#"{"type":"secret.generated","nonce":"n6"}"#).as_deref(),
+            Some("n6")
+        );
+    }
+
+    #[test]
+    fn secret_placements_agree_and_empty_ones_are_skipped() {
+        assert_eq!(
+            secret_of(
+                r#"{"type":"secret.generated","payload":{"nonce":"same"},"message":{"secret":"same"}}"#
+            )
+            .as_deref(),
+            Some("same")
+        );
+        assert_eq!(
+            secret_of(
+                r#"{"type":"secret.generated","payload":{"nonce":""},"message":{"secret":"n7"}}"#
+            )
+            .as_deref(),
+            Some("n7")
+        );
+    }
+
+    #[test]
+    fn secret_frame_without_a_nonce_is_none_not_an_error() {
+        for frame in [
+            r#"{"type":"secret.generated"}"#,
+            r#"{"type":"secret.generated","payload":null}"#,
+            r#"{"type":"secret.generated","message":"text"}"#,
+            r#"{"type":"secret.generated","payload":{"nonce":5},"message":{"secret":null}}"#,
+        ] {
+            assert_eq!(secret_of(frame), None, "{frame}");
+        }
     }
 
     #[test]

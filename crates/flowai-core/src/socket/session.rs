@@ -556,11 +556,15 @@ impl Task {
             Inbound::AgentTyping(v) => SessionEvent::AgentTyping(Box::new(v)),
             Inbound::Interruption(v) => SessionEvent::Interruption(Box::new(v)),
             Inbound::Secret(nonce) => {
-                *self
-                    .connector
-                    .nonce
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = nonce.map(Secret::new);
+                // A frame without a nonce changes nothing: forgetting the one we hold would
+                // make every later send go out without it.
+                if let Some(nonce) = nonce {
+                    *self
+                        .connector
+                        .nonce
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(Secret::new(nonce));
+                }
                 return None;
             }
             Inbound::ServerError(message) | Inbound::Malformed(message) => {
