@@ -42,7 +42,7 @@ export interface Step { stepId: string; title: string; type: string; contexts: s
 export type AidaInfo = { bot: string; connected: boolean }
 export type AidaSessionInfo = { sessionId: string }
 export type Delivered = { threadId: string; traceId?: number; speech?: string; [extra: string]: unknown }
-export type EmulatorSettings = { apiUrl: string; messagingKey: string; managementKey: string; clientId: string; aidaUrl: string; aidaBot: string; aidaToken: string }
+export type EmulatorSettings = { apiUrl: string; aidaUrl: string; messagingKey?: string; managementKey?: string; clientId?: string; aidaBot?: string; aidaToken?: string }
 export type Flow = { flowId: string; projectId?: string; title: string; group?: string; disabled?: boolean; steps: Step[]; [extra: string]: unknown }
 export type Image = { contentType: string; data: string }
 export type ImageId = { imageId: string }
@@ -285,13 +285,16 @@ export declare class WebhookVerifier extends FlowAIObject {
 export interface EmulatorOptions {
   project?: string
   timeScale?: number
+  record?: string
+  upstream?: string
+  replay?: string
 }
 
-/** A local Flow.ai + AIDA server in this process, for offline tests; `info()` gives the settings that point clients at it. */
+/** A local Flow.ai + AIDA server in this process, for offline tests; with `record` and `upstream`, a recorder in front of a real service instead; with `replay`, a recording served again. `info()` gives the settings that point clients at it. */
 export declare class Emulator extends FlowAIObject {
   constructor(settings?: EmulatorOptions)
   static open(settings?: EmulatorOptions): Promise<Emulator>
-  /** The settings of every client kind that point at this emulator (api_url, keys, client_id, aida_*). */
+  /** The settings that point every client kind at this object: api_url, aida_url and credentials it accepts (a replay adds aida_bot only when the recording has one); a recorder gives api_url and aida_url only, to lay over the real service's settings, as keys pass through to it. */
   info(): Promise<EmulatorSettings>
   /** Make a webhook call to a receiver as the service would, and give the HTTP status it answered. */
   postWebhook(url: string, body: string | Buffer, options?: { verifyKey?: string; deliveryId?: string }): Promise<WebhookStatus>

@@ -554,19 +554,19 @@ class WebhookVerifier(Object):
 
 
 class Emulator(Object):
-    """A local Flow.ai + AIDA server in this process, for offline tests; `info()` gives the settings that point clients at it.
+    """A local Flow.ai + AIDA server in this process, for offline tests; with `record` and `upstream`, a recorder in front of a real service instead; with `replay`, a recording served again. `info()` gives the settings that point clients at it.
 
-    Settings: project, time_scale.
+    Settings: project, time_scale, record, upstream, replay.
     """
 
     _kind = "emulator"
 
     def info(self):
-        """The settings of every client kind that point at this emulator (api_url, keys, client_id, aida_*)."""
+        """The settings that point every client kind at this object: api_url, aida_url and credentials it accepts (a replay adds aida_bot only when the recording has one); a recorder gives api_url and aida_url only, to lay over the real service's settings, as keys pass through to it."""
         return self._handle.call("info")
 
     async def info_async(self):
-        """The settings of every client kind that point at this emulator (api_url, keys, client_id, aida_*). (asyncio)"""
+        """The settings that point every client kind at this object: api_url, aida_url and credentials it accepts (a replay adds aida_bot only when the recording has one); a recorder gives api_url and aida_url only, to lay over the real service's settings, as keys pass through to it. (asyncio)"""
         return await self._handle.call_async("info")
 
     def post_webhook(self, url, body, *, verify_key=None, delivery_id=None):

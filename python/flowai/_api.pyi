@@ -352,16 +352,16 @@ class WebhookVerifier(Object):
 
 
 class Emulator(Object):
-    """A local Flow.ai + AIDA server in this process, for offline tests; `info()` gives the settings that point clients at it.
+    """A local Flow.ai + AIDA server in this process, for offline tests; with `record` and `upstream`, a recorder in front of a real service instead; with `replay`, a recording served again. `info()` gives the settings that point clients at it.
 
-    Settings: project, time_scale.
+    Settings: project, time_scale, record, upstream, replay.
     """
 
-    def __init__(self, *, project: str | None = None, time_scale: float | None = None) -> None: ...
+    def __init__(self, *, project: str | None = None, time_scale: float | None = None, record: str | None = None, upstream: str | None = None, replay: str | None = None) -> None: ...
     @classmethod
-    def connect(cls, *, project: str | None = None, time_scale: float | None = None) -> Emulator: ...  # type: ignore[override]
+    def connect(cls, *, project: str | None = None, time_scale: float | None = None, record: str | None = None, upstream: str | None = None, replay: str | None = None) -> Emulator: ...  # type: ignore[override]
     @classmethod
-    async def connect_async(cls, *, project: str | None = None, time_scale: float | None = None) -> Emulator: ...  # type: ignore[override]
+    async def connect_async(cls, *, project: str | None = None, time_scale: float | None = None, record: str | None = None, upstream: str | None = None, replay: str | None = None) -> Emulator: ...  # type: ignore[override]
 
     def info(self) -> dict[str, Any]: ...
 

@@ -637,6 +637,147 @@ static void test_emulator_kind(void) {
     collector_destroy(&ce);
 }
 
+/* ---------- record and replay through the emulator kind ---------- */
+
+/* A session opened with `settings` says "hi"; the first fallback of the bot's reply goes
+ * into `fallback`. The delivery and the reply carry the session's own thread. */
+static void say_hi(const char *settings, char *fallback, size_t size) {
+    fallback[0] = '\0';
+    Collector c;
+    collector_init(&c);
+    FlowaiHandle *s = OPEN(FLOWAI_KIND_SESSION, settings, &c);
+    if (s == NULL) {
+        collector_destroy(&c);
+        return;
+    }
+    char *info = CALL(s, FLOWAI_SESSION_INFO, NULL);
+    char thread_id[160] = "";
+    CHECK(json_str(info, "thread_id", thread_id, sizeof thread_id));
+    int from = 0;
+    CHECK(wait_event(&c, FLOWAI_EVENT_CONNECTED, NULL, &from) == 0);
+    char *delivered = CALL(s, FLOWAI_SESSION_SEND_TEXT, "{\"text\":\"hi\"}");
+    CHECK(has(delivered, "\"speech\":\"hi\"") && has(delivered, thread_id));
+    flowai_string_free(delivered);
+    int at = wait_event(&c, FLOWAI_EVENT_REPLY, NULL, &from);
+    CHECK(at >= 0 && event_has(&c, at, thread_id));
+    if (at >= 0) {
+        pthread_mutex_lock(&c.lock);
+        CHECK(json_str(c.events[at].payload, "fallback", fallback, size));
+        pthread_mutex_unlock(&c.lock);
+    }
+    CHECK_STATUS(flowai_close(s), FLOWAI_OK);
+    flowai_free(s);
+    CHECK_ENDED(&c);
+    flowai_string_free(info);
+    collector_destroy(&c);
+}
+
+/* The whole file as a string (malloc'd), NULL when it cannot be read. */
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    size_t n;
+    while (text != NULL && (n = fread(text + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len == 1) {
+            cap *= 2;
+            char *bigger = realloc(text, cap);
+            if (bigger == NULL) {
+                free(text);
+                fclose(f);
+                return NULL;
+            }
+            text = bigger;
+        }
+    }
+    fclose(f);
+    if (text != NULL) {
+        text[len] = '\0';
+    }
+    return text;
+}
+
+static void test_record_replay(void) {
+    /* The service: an emulator in this process. */
+    FlowaiHandle *service = OPEN(FLOWAI_KIND_EMULATOR, "{}", NULL);
+    char path[] = "/tmp/flowai-c-recording-XXXXXX";
+    if (service == NULL || !temp_file(path, 0, (const unsigned char *)"", 0)) {
+        CHECK(0);
+        flowai_close(service);
+        flowai_free(service);
+        return;
+    }
+    char *real = CALL(service, FLOWAI_EMULATOR_INFO, NULL);
+    char api_url[128] = "", client_id[256] = "";
+    CHECK(json_str(real, "api_url", api_url, sizeof api_url) &&
+          json_str(real, "client_id", client_id, sizeof client_id));
+
+    /* The recorder: its URLs only, the keys are the service's and pass through it. */
+    char settings[1024];
+    snprintf(settings, sizeof settings, "{\"record\":\"%s\",\"upstream\":\"%s\"}", path, api_url);
+    Collector cr;
+    collector_init(&cr);
+    FlowaiHandle *recorder = OPEN(FLOWAI_KIND_EMULATOR, settings, &cr);
+    char *urls = recorder ? CALL(recorder, FLOWAI_EMULATOR_INFO, NULL) : NULL;
+    char recorder_url[128] = "";
+    CHECK(json_str(urls, "api_url", recorder_url, sizeof recorder_url) &&
+          strncmp(recorder_url, "http://127.0.0.1:", 17) == 0 && strcmp(recorder_url, api_url) != 0);
+    CHECK(has(urls, "\"aida_url\":") && !has(urls, "client_id") && !has(urls, "messaging_key"));
+    snprintf(settings, sizeof settings, "{\"api_url\":\"%s\",\"client_id\":\"%s\"}", recorder_url, client_id);
+    char live[256];
+    say_hi(settings, live, sizeof live);
+    CHECK(has(live, "customer service demo bot"));
+    CHECK_STATUS(flowai_close(recorder), FLOWAI_OK);
+    flowai_free(recorder);
+    CHECK_ENDED(&cr);
+
+    /* Complete when close returned; the client id masked. */
+    char *text = read_file(path);
+    CHECK(has(text, "\"format\":\"flowai-recording\"") && has(text, "\"kind\":\"frame\""));
+    CHECK(text != NULL && !has(text, client_id));
+    free(text);
+
+    /* The replay, with the service gone: fresh credentials, no bot (no AIDA recorded). */
+    CHECK_STATUS(flowai_close(service), FLOWAI_OK);
+    flowai_free(service);
+    snprintf(settings, sizeof settings, "{\"replay\":\"%s\"}", path);
+    Collector cp;
+    collector_init(&cp);
+    FlowaiHandle *replay = OPEN(FLOWAI_KIND_EMULATOR, settings, &cp);
+    char *replayed_settings = replay ? CALL(replay, FLOWAI_EMULATOR_INFO, NULL) : NULL;
+    CHECK(has(replayed_settings, "\"api_url\":\"http://127.0.0.1:") && has(replayed_settings, "\"client_id\":") &&
+          !has(replayed_settings, client_id) && !has(replayed_settings, "aida_bot"));
+    char replayed[256] = "";
+    if (replayed_settings != NULL) {
+        say_hi(replayed_settings, replayed, sizeof replayed);
+    }
+    CHECK(strlen(live) > 0 && strcmp(replayed, live) == 0);
+    CHECK_STATUS(flowai_close(replay), FLOWAI_OK);
+    CALL_FAILS(replay, FLOWAI_EMULATOR_INFO, NULL, FLOWAI_CLOSED, NULL);
+    flowai_free(replay);
+    CHECK_ENDED(&cp);
+
+    /* Settings errors, in the core's words. */
+    const FlowaiStatus bad = FLOWAI_INVALID_ARGUMENT;
+    OPEN_FAILS(FLOWAI_KIND_EMULATOR, "{\"record\":\"/tmp/r.jsonl\"}", bad,
+               "record needs upstream: the URL of the service to record", NULL);
+    OPEN_FAILS(FLOWAI_KIND_EMULATOR, "{\"replay\":\"/tmp/r.jsonl\",\"time_scale\":0.5}", bad,
+               "replay cannot be combined with time_scale: a replay serves the recording as it is", NULL);
+    OPEN_FAILS(FLOWAI_KIND_EMULATOR, "{\"replay\":\"/nonexistent/r.jsonl\"}", bad, NULL,
+               "cannot start the replay: cannot read the recording /nonexistent/r.jsonl");
+
+    remove(path);
+    flowai_string_free(replayed_settings);
+    flowai_string_free(urls);
+    flowai_string_free(real);
+    collector_destroy(&cp);
+    collector_destroy(&cr);
+}
+
 /* ---------- messaging, webhook subscriptions, the receiver ---------- */
 
 static void test_messaging(void) {
@@ -1871,6 +2012,7 @@ int main(void) {
         {"basics", test_basics},
         {"settings", test_settings},
         {"emulator kind", test_emulator_kind},
+        {"record and replay", test_record_replay},
         {"messaging and webhooks", test_messaging},
         {"threads", test_threads},
         {"verifier", test_verifier},

@@ -1,6 +1,7 @@
 """A conversation recorded with `flowai emulator --record` (against the suite's emulator as the
 real service) and served by `flowai emulator --replay`: the binding sees the recorded bot replies,
-with its own thread ids, trace ids and keys."""
+with its own thread ids, trace ids and keys. The same through `flowai.Emulator(record=...)` and
+`flowai.Emulator(replay=...)` in this process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,3 +155,48 @@ def test_a_message_and_its_webhook_reply_replay(emulator: dict[str, str], record
     finally:
         assert replay.stop() == 0
     assert replayed == live
+
+
+def say_hi(settings: dict[str, Any]) -> list[str]:
+    """A session with `settings` says "hi"; the texts of the reply, which carries its thread and traceId."""
+    with flowai.Session.connect(**settings) as session:
+        thread = session.info()["thread_id"]
+        delivered = session.send_text("hi")
+        assert delivered["speech"] == "hi"
+        reply = next_reply(session)
+        assert reply.payload["thread_id"] == thread
+        assert reply.payload["reply"]["traceId"] == delivered["traceId"]
+        return reply_texts(reply)
+
+
+def test_an_emulator_object_records_and_another_replays(recording: Path) -> None:
+    """The same round trip in this process: `flowai.Emulator(record=..., upstream=...)`, then `replay=...`."""
+    with flowai.Emulator() as service:
+        real = service.info()
+        with flowai.Emulator(record=str(recording), upstream=real["api_url"]) as recorder:
+            urls = recorder.info()
+            # Its URLs only: the keys are the service's, and pass through the recorder.
+            assert sorted(urls) == ["aida_url", "api_url"]
+            assert urls["api_url"] != real["api_url"]
+            live = say_hi({**real, **urls})
+        # Complete once the recorder closed; the client id masked.
+        text = recording.read_text(encoding="utf-8")
+        assert '"format":"flowai-recording"' in text.splitlines()[0]
+        assert '"kind":"frame"' in text
+        assert real["client_id"] not in text
+    assert any("customer service demo bot" in t for t in live)
+
+    # The service is gone: the replay answers alone, with keys of its own and no AIDA bot
+    # (the recording has no AIDA traffic).
+    with flowai.Emulator(replay=str(recording)) as replay:
+        settings = replay.info()
+        assert settings["client_id"] != real["client_id"]
+        assert "aida_bot" not in settings
+        assert say_hi(settings) == live
+
+    with pytest.raises(flowai.InvalidArgumentError) as info:
+        flowai.Emulator(record=str(recording))
+    assert info.value.message == "record needs upstream: the URL of the service to record"
+    with pytest.raises(flowai.InvalidArgumentError) as info:
+        flowai.Emulator(replay=str(recording), time_scale=0.5)
+    assert info.value.message == "replay cannot be combined with time_scale: a replay serves the recording as it is"

@@ -88,32 +88,14 @@ pub async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// The credentials in this process's environment: masked in the recording from its first
-/// line, even before the traffic shows them.
-fn secrets_from_env() -> Vec<(&'static str, String)> {
-    [
-        ("api-key", "FLOWAI_MESSAGING_KEY"),
-        ("api-key", "FLOWAI_MANAGEMENT_KEY"),
-        ("client-id", "FLOWAI_CLIENT_ID"),
-        ("token", "FLOWAI_AIDA_TOKEN"),
-    ]
-    .into_iter()
-    .filter_map(|(kind, name)| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(|v| (kind, v))
-    })
-    .collect()
-}
-
 /// `--record`: print the proxy's URL as `FLOWAI_API_URL` and `FLOWAI_AIDA_URL`, record until Ctrl-C.
 async fn run_record(args: Args, file: PathBuf) -> Result<(), String> {
     let upstream = args.upstream.unwrap_or_default();
     let options = RecordOptions {
         port: args.port,
         webhook_relay_url: args.webhook_relay_url,
-        known_secrets: secrets_from_env(),
+        // The credentials in this process's environment are masked from the first line.
+        known_secrets: record::secrets_from(|name| std::env::var(name).ok()),
         ..RecordOptions::new(upstream.clone(), file.clone())
     };
     let recorder = record::start(options).await.map_err(|e| e.to_string())?;
@@ -129,8 +111,10 @@ async fn run_record(args: Args, file: PathBuf) -> Result<(), String> {
         file.display()
     );
     wait_for_shutdown().await;
-    recorder.shutdown().await;
-    Ok(())
+    recorder
+        .shutdown()
+        .await
+        .map_err(|e| format!("recording into {}: {e}", file.display()))
 }
 
 /// `--replay`: print the same lines as the emulator, serve the recording until Ctrl-C.

@@ -8,6 +8,7 @@
 //! Durations are whole milliseconds (`*_ms`) and must be greater than zero.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -87,8 +88,8 @@ pub fn resolve<T: DeserializeOwned>(
         .map_err(|e| Error::invalid(format!("invalid settings: {e}")))
 }
 
-/// The fields of the embedded emulator (`project`, `time_scale`).
-pub const EMULATOR_FIELDS: &[&str] = &["project", "time_scale"];
+/// The fields of the embedded emulator: [`EmulatorSettings::FIELDS`].
+pub const EMULATOR_FIELDS: &[&str] = EmulatorSettings::FIELDS;
 
 /// Every client's fields.
 const ALL_FIELDS: [&[&str]; 6] = [
@@ -441,6 +442,131 @@ impl ReceiverSettings {
     }
 }
 
+/// Settings of the embedded emulator (the bindings' `emulator` kind): the emulator itself,
+/// or a recorder in front of a real service (`record` + `upstream`), or a recording served
+/// again (`replay`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorSettings {
+    /// A project file (flows in the Management API's JSON) instead of the built-in demo.
+    pub project: Option<PathBuf>,
+    /// Speed of the emulator's clocks (webhook retries, endpoint lifetimes); 1 is real time.
+    pub time_scale: Option<f64>,
+    /// Record instead: the file every exchange with `upstream` is written to, secrets masked.
+    pub record: Option<PathBuf>,
+    /// The service to record (with `record`), e.g. `https://api.flow.ai`.
+    pub upstream: Option<String>,
+    /// Serve this recording (made with `record`) instead of the emulator.
+    pub replay: Option<PathBuf>,
+}
+
+/// What an `emulator` object runs: [`EmulatorSettings`] validated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmulatorMode {
+    /// The emulator; `None` fields keep the emulator's defaults.
+    Emulate {
+        /// A project file instead of the built-in demo.
+        project: Option<PathBuf>,
+        /// Speed of the clocks, greater than 0.
+        time_scale: Option<f64>,
+    },
+    /// A recording proxy in front of `upstream`.
+    Record {
+        /// The recording to write.
+        file: PathBuf,
+        /// The service's base URL, without a trailing slash.
+        upstream: String,
+    },
+    /// A recording served.
+    Replay {
+        /// The recording to read.
+        file: PathBuf,
+    },
+}
+
+impl EmulatorSettings {
+    /// Every field, for [`resolve`].
+    pub const FIELDS: &'static [&'static str] =
+        &["project", "time_scale", "record", "upstream", "replay"];
+
+    /// The validated mode. Settings that the chosen mode would ignore are refused, as an
+    /// unknown field is: a recorder given a `project` must not look as if it used one.
+    pub fn into_mode(self) -> Result<EmulatorMode> {
+        let given = |name: &'static str, set: bool| set.then_some(name);
+        if let Some(file) = self.replay {
+            let others = [
+                given("record", self.record.is_some()),
+                given("upstream", self.upstream.is_some()),
+                given("project", self.project.is_some()),
+                given("time_scale", self.time_scale.is_some()),
+            ];
+            if let Some(other) = others.into_iter().flatten().next() {
+                return Err(Error::invalid(format!(
+                    "replay cannot be combined with {other}: a replay serves the recording as it is"
+                )));
+            }
+            return Ok(EmulatorMode::Replay {
+                file: non_empty_path(file, "replay")?,
+            });
+        }
+        if let Some(file) = self.record {
+            let others = [
+                given("project", self.project.is_some()),
+                given("time_scale", self.time_scale.is_some()),
+            ];
+            if let Some(other) = others.into_iter().flatten().next() {
+                return Err(Error::invalid(format!(
+                    "record cannot be combined with {other}: a recorder forwards to upstream"
+                )));
+            }
+            let Some(upstream) = self.upstream else {
+                return Err(Error::invalid(
+                    "record needs upstream: the URL of the service to record",
+                ));
+            };
+            return Ok(EmulatorMode::Record {
+                file: non_empty_path(file, "record")?,
+                upstream: upstream_url(&upstream)?,
+            });
+        }
+        if self.upstream.is_some() {
+            return Err(Error::invalid(
+                "upstream is only used with record: give record too",
+            ));
+        }
+        if let Some(scale) = self.time_scale
+            && !(scale.is_finite() && scale > 0.0)
+        {
+            return Err(Error::invalid("time_scale must be greater than 0"));
+        }
+        Ok(EmulatorMode::Emulate {
+            project: self.project,
+            time_scale: self.time_scale,
+        })
+    }
+}
+
+fn non_empty_path(path: PathBuf, name: &str) -> Result<PathBuf> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::invalid(format!("{name} must not be empty")));
+    }
+    Ok(path)
+}
+
+/// The service to record: an absolute http(s) URL without a trailing slash. A query or
+/// credentials in it are refused, since every request is forwarded under it and the URL is
+/// written to the recording's header.
+fn upstream_url(raw: &str) -> Result<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = crate::config::parse_http_url(trimmed, "upstream")?;
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            "upstream must not carry a query or credentials",
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
 /// Debug without any field: settings hold keys.
 macro_rules! opaque_debug {
     ($($name:ident),*) => {$(
@@ -457,7 +583,8 @@ opaque_debug!(
     ManagementSettings,
     SessionSettings,
     AidaSettings,
-    ReceiverSettings
+    ReceiverSettings,
+    EmulatorSettings
 );
 
 #[cfg(test)]
@@ -585,5 +712,77 @@ mod tests {
         .and_then(ReceiverSettings::into_options)
         .unwrap_err();
         assert_eq!(err.message(), "path must start with '/'");
+    }
+
+    fn emulator(value: Value) -> Result<EmulatorMode> {
+        resolve::<EmulatorSettings>(&value, no_env, EmulatorSettings::FIELDS)?.into_mode()
+    }
+
+    #[test]
+    fn emulator_settings_choose_one_mode() {
+        assert_eq!(
+            emulator(json!({})).expect("valid"),
+            EmulatorMode::Emulate {
+                project: None,
+                time_scale: None
+            }
+        );
+        assert_eq!(
+            emulator(json!({"record": "r.jsonl", "upstream": " http://127.0.0.1:9/ "}))
+                .expect("valid"),
+            EmulatorMode::Record {
+                file: "r.jsonl".into(),
+                upstream: "http://127.0.0.1:9".into()
+            }
+        );
+        assert_eq!(
+            emulator(json!({"replay": "r.jsonl", "timeScale": null})).expect("valid"),
+            EmulatorMode::Replay {
+                file: "r.jsonl".into()
+            }
+        );
+        let message = |value: Value| {
+            let err = emulator(value).unwrap_err();
+            assert_eq!(err.code(), "FLOWAI_INVALID_ARGUMENT");
+            err.message().to_string()
+        };
+        assert_eq!(
+            message(json!({"record": "r"})),
+            "record needs upstream: the URL of the service to record"
+        );
+        assert_eq!(
+            message(json!({"upstream": "http://h"})),
+            "upstream is only used with record: give record too"
+        );
+        assert_eq!(
+            message(json!({"replay": "r", "record": "w", "upstream": "http://h"})),
+            "replay cannot be combined with record: a replay serves the recording as it is"
+        );
+        assert_eq!(
+            message(json!({"replay": "r", "time_scale": 0.5})),
+            "replay cannot be combined with time_scale: a replay serves the recording as it is"
+        );
+        assert_eq!(
+            message(json!({"replay": "r", "project": "p.json"})),
+            "replay cannot be combined with project: a replay serves the recording as it is"
+        );
+        assert_eq!(
+            message(json!({"record": "r", "upstream": "http://h", "project": "p"})),
+            "record cannot be combined with project: a recorder forwards to upstream"
+        );
+        assert_eq!(message(json!({"replay": ""})), "replay must not be empty");
+        assert_eq!(
+            message(json!({"record": "r", "upstream": "ftp://h"})),
+            "upstream must be http or https, not ftp"
+        );
+        assert_eq!(
+            message(json!({"record": "r", "upstream": "http://user:pw@h"})),
+            "upstream must not carry a query or credentials"
+        );
+        assert_eq!(
+            message(json!({"time_scale": 0})),
+            "time_scale must be greater than 0"
+        );
+        assert!(message(json!({"replay": 3})).starts_with("invalid settings: invalid type"));
     }
 }

@@ -116,12 +116,31 @@ impl RecordOptions {
     }
 }
 
-/// A running recorder. Dropping it stops the server; every line written so far is in the file.
+/// The credentials among a process's `FLOWAI_*` variables (read through `lookup`), as
+/// [`RecordOptions::known_secrets`]: masked from the recording's first line on, even before
+/// the traffic shows them.
+pub fn secrets_from(lookup: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, String)> {
+    [
+        ("api-key", "FLOWAI_MESSAGING_KEY"),
+        ("api-key", "FLOWAI_MANAGEMENT_KEY"),
+        ("client-id", "FLOWAI_CLIENT_ID"),
+        ("token", "FLOWAI_AIDA_TOKEN"),
+    ]
+    .into_iter()
+    .filter_map(|(kind, name)| lookup(name).filter(|v| !v.is_empty()).map(|v| (kind, v)))
+    .collect()
+}
+
+/// A running recorder. Dropping it stops the server and its socket relays; every line
+/// written so far is in the file.
 #[derive(Debug)]
 pub struct RunningRecorder {
     addr: SocketAddr,
     base_url: String,
     server: Server,
+    writer: Arc<RecordingWriter>,
+    /// Set to true (or dropped) to end the socket relays, which outlive the server's task.
+    closing: watch::Sender<bool>,
 }
 
 impl RunningRecorder {
@@ -135,9 +154,13 @@ impl RunningRecorder {
         &self.base_url
     }
 
-    /// Stop accepting connections and wait for the server task to end.
-    pub async fn shutdown(self) {
+    /// Stop recording: end the socket relays, stop accepting connections, wait for the
+    /// exchanges in flight to be written, then flush the file; nothing is written after.
+    /// An error when the recording could not be completely written.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.closing.send(true);
         self.server.shutdown().await;
+        self.writer.finish()
     }
 }
 
@@ -154,17 +177,20 @@ pub async fn start(options: RecordOptions) -> Result<RunningRecorder, SetupError
         Some(url) => parse_upstream(url)?,
         None => base_url.clone(),
     };
-    let writer = RecordingWriter::create(
-        &options.file,
-        &public_origin(&upstream),
-        &options.known_secrets,
-    )
-    .map_err(|e| {
-        SetupError::File(format!(
-            "cannot write the recording {}: {e}",
-            options.file.display()
-        ))
-    })?;
+    let writer = Arc::new(
+        RecordingWriter::create(
+            &options.file,
+            &public_origin(&upstream),
+            &options.known_secrets,
+        )
+        .map_err(|e| {
+            SetupError::File(format!(
+                "cannot write the recording {}: {e}",
+                options.file.display()
+            ))
+        })?,
+    );
+    let (closing, closing_rx) = watch::channel(false);
     let client = reqwest::Client::builder()
         // Redirects are the client's business: pass them through as they are.
         .redirect(reqwest::redirect::Policy::none())
@@ -175,7 +201,8 @@ pub async fn start(options: RecordOptions) -> Result<RunningRecorder, SetupError
         base_url: base_url.clone(),
         relay_base,
         client,
-        writer,
+        writer: writer.clone(),
+        closing: closing_rx,
         next_id: AtomicU64::new(0),
         next_conn: AtomicU64::new(0),
         messaging: Mutex::default(),
@@ -191,6 +218,8 @@ pub async fn start(options: RecordOptions) -> Result<RunningRecorder, SetupError
         addr,
         base_url,
         server: Server::spawn(listener, app),
+        writer,
+        closing,
     })
 }
 
@@ -313,7 +342,9 @@ struct Proxy {
     base_url: String,
     relay_base: String,
     client: reqwest::Client,
-    writer: RecordingWriter,
+    writer: Arc<RecordingWriter>,
+    /// Becomes true when the recorder shuts down (or fails when it is dropped).
+    closing: watch::Receiver<bool>,
     next_id: AtomicU64,
     next_conn: AtomicU64,
     messaging: Mutex<Messaging>,
@@ -884,6 +915,7 @@ fn frame_body(text: &str) -> Body {
 async fn pipe(proxy: Arc<Proxy>, conn: u64, client: WebSocket, upstream: Upstream) {
     let (mut client_tx, mut client_rx) = client.split();
     let (mut upstream_tx, mut upstream_rx) = upstream.split();
+    let mut closing = proxy.closing.clone();
     let record = |from: Side, body: Body| {
         proxy.writer.write(Entry::Frame(Frame { conn, from, body }));
     };
@@ -897,6 +929,10 @@ async fn pipe(proxy: Arc<Proxy>, conn: u64, client: WebSocket, upstream: Upstrea
     };
     loop {
         tokio::select! {
+            // The recorder is shutting down (or gone): both sides get a close below, and
+            // nothing more is recorded, so the file ends where its owner stopped recording.
+            // (The `Ref` it gives is dropped at once: it must not be held across an await.)
+            _ = async { closing.wait_for(|c| *c).await.map(drop) } => break,
             msg = client_rx.next() => match msg {
                 Some(Ok(AxumMessage::Text(t))) => {
                     record(Side::Client, frame_body(t.as_str()));

@@ -564,6 +564,8 @@ struct WriterInner {
     seq: u64,
     masker: Masker,
     failed: bool,
+    /// Set by [`RecordingWriter::finish`]: the file is final, later entries are dropped.
+    finished: bool,
 }
 
 impl std::fmt::Debug for RecordingWriter {
@@ -601,6 +603,7 @@ impl RecordingWriter {
                 seq: 0,
                 masker,
                 failed: false,
+                finished: false,
             }),
             started: Instant::now(),
         };
@@ -634,6 +637,9 @@ impl RecordingWriter {
     pub fn write(&self, entry: Entry) {
         let ms = self.started.elapsed().as_millis() as u64;
         let mut inner = self.lock();
+        if inner.finished {
+            return;
+        }
         let line = Line {
             seq: inner.seq,
             ms,
@@ -656,6 +662,24 @@ impl RecordingWriter {
                 inner.failed = true;
             }
         }
+    }
+}
+
+impl RecordingWriter {
+    /// End the recording: later entries are dropped (a relay still winding down must not
+    /// add to a file its owner already reads), and what was written is flushed to disk.
+    /// An error when a line could not be written earlier: the recording is incomplete.
+    pub fn finish(&self) -> std::io::Result<()> {
+        let mut inner = self.lock();
+        inner.finished = true;
+        inner.file.flush()?;
+        inner.file.sync_data()?;
+        if inner.failed {
+            return Err(std::io::Error::other(
+                "a line could not be written: the recording is incomplete",
+            ));
+        }
+        Ok(())
     }
 }
 

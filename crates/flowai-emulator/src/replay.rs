@@ -95,8 +95,9 @@ impl ReplayOptions {
     }
 }
 
-/// The AIDA bot of the first `bot:<id>` topic a client used in the recording.
-fn recorded_bot(recording: &Recording) -> Option<String> {
+/// The AIDA bot of the first `bot:<id>` topic a client used in the recording: the bot a
+/// replaying client must join, since the topic is part of the conversation.
+pub fn recorded_bot(recording: &Recording) -> Option<String> {
     recording.lines.iter().find_map(|line| match &line.entry {
         Entry::Frame(f) if f.from == Side::Client => f
             .body

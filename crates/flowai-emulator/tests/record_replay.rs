@@ -188,7 +188,7 @@ async fn a_socket_conversation_is_recorded_and_replayed() {
             .join(" ")
             .contains("customer service demo bot")
     );
-    recorder.shutdown().await;
+    recorder.shutdown().await.unwrap();
 
     // The recording: socket.info, the connection it opened, the frames both ways.
     let recording = Recording::load(&file.0).unwrap();
@@ -250,7 +250,7 @@ async fn a_frame_not_in_the_recording_gets_an_error_frame() {
         .await
         .unwrap();
     socket_conversation(recorder.base_url(), &service.credentials().client_id).await;
-    recorder.shutdown().await;
+    recorder.shutdown().await.unwrap();
 
     let replay = replay::start(ReplayOptions::new(Recording::load(&file.0).unwrap()))
         .await
@@ -367,7 +367,7 @@ async fn a_rest_message_and_its_webhook_calls_are_recorded_and_replayed() {
     // Every call went through the relay: the service never saw the receiver's own URL.
     let registered = service.state().webhooks.webhooks();
     assert!(!registered[0].url.contains(&hook.local_addr().to_string()));
-    recorder.shutdown().await;
+    recorder.shutdown().await.unwrap();
 
     let recording = Recording::load(&file.0).unwrap();
     let exchange_id = |path: &str, method: &str| {
@@ -472,7 +472,7 @@ async fn an_aida_session_is_recorded_and_replayed() {
     }
     let (session, live) = chat(recorder.base_url(), &creds.aida_bot, &creds.aida_token).await;
     assert!(live.contains("demo bot"), "{live}");
-    recorder.shutdown().await;
+    recorder.shutdown().await.unwrap();
 
     let text = std::fs::read_to_string(&file.0).unwrap();
     assert!(!text.contains(&creds.aida_token));
@@ -596,7 +596,7 @@ async fn no_secret_of_the_run_is_in_the_recording() {
     .unwrap();
     client.new_session(None).await.unwrap();
     client.close().await;
-    recorder.shutdown().await;
+    recorder.shutdown().await.unwrap();
 
     let text = std::fs::read_to_string(&file.0).unwrap();
     let url_encoded =
@@ -673,7 +673,7 @@ async fn a_large_upload_streams_through_and_only_its_size_is_kept() {
     client.send_media(&upload, None).await.unwrap();
     let received = service.state().rest.messages();
     assert_eq!(received[0].media.as_ref().unwrap().size, 3 * 1024 * 1024);
-    recorder.shutdown().await;
+    recorder.shutdown().await.unwrap();
     let recording = Recording::load(&file.0).unwrap();
     let body = recording
         .lines
@@ -732,7 +732,7 @@ async fn a_media_message_is_matched_by_its_form_and_replayed_to_a_receiver_on_th
             .unwrap(),
     );
     assert_eq!(live.thread_id, "thread-media-recorded");
-    recorder.shutdown().await;
+    recorder.shutdown().await.unwrap();
 
     let recording = Recording::load(&file.0).unwrap();
     let form = recording

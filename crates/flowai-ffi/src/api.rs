@@ -148,7 +148,7 @@ pub const KINDS: &[Kind] = &[
         name: "emulator",
         class: "Emulator",
         settings: Some(crate::objects::emulator::FIELDS),
-        doc: "A local Flow.ai + AIDA server in this process, for offline tests; `info()` gives the settings that point clients at it.",
+        doc: "A local Flow.ai + AIDA server in this process, for offline tests; with `record` and `upstream`, a recorder in front of a real service instead; with `replay`, a recording served again. `info()` gives the settings that point clients at it.",
     },
     Kind {
         name: "bench",
@@ -507,7 +507,7 @@ pub const METHODS: &[Method] = &[
         "info",
         &[],
         Model("EmulatorSettings"),
-        "The settings of every client kind that point at this emulator (api_url, keys, client_id, aida_*).",
+        "The settings that point every client kind at this object: api_url, aida_url and credentials it accepts (a replay adds aida_bot only when the recording has one); a recorder gives api_url and aida_url only, to lay over the real service's settings, as keys pass through to it.",
     ),
     m(
         "emulator",

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use flowai_core::settings::{
-    AidaSettings, ManagementSettings, MessagingSettings, ReceiverSettings, SessionSettings,
-    process_env, resolve,
+    AidaSettings, EmulatorSettings, ManagementSettings, MessagingSettings, ReceiverSettings,
+    SessionSettings, process_env, resolve,
 };
 use flowai_ffi::api::{self, KINDS, METHODS, Type};
 use flowai_ffi::queue::{MAX_BATCH, Queued, Taken};
@@ -1104,6 +1104,9 @@ fn core_settings(kind: &str, settings: &Value) -> Result<(), (String, String)> {
                 .and_then(ReceiverSettings::into_options)
                 .map(drop)
         }
+        "emulator" => resolve::<EmulatorSettings>(settings, process_env, EmulatorSettings::FIELDS)
+            .and_then(EmulatorSettings::into_mode)
+            .map(drop),
         other => panic!("no core settings for {other}"),
     }
     .map_err(err)
@@ -1185,6 +1188,53 @@ fn settings_errors_are_flowai_core_s_word_for_word() {
             json!({"verify_key": "k", "port": 0, "colour": 1}),
             None,
         ),
+        (
+            "emulator",
+            json!({"time_scale": 0}),
+            Some("time_scale must be greater than 0"),
+        ),
+        (
+            "emulator",
+            json!({"record": "/tmp/r.jsonl"}),
+            Some("record needs upstream: the URL of the service to record"),
+        ),
+        (
+            "emulator",
+            json!({"upstream": api_url}),
+            Some("upstream is only used with record: give record too"),
+        ),
+        (
+            "emulator",
+            json!({"replay": "/tmp/r.jsonl", "timeScale": 0.5}),
+            Some(
+                "replay cannot be combined with time_scale: a replay serves the recording as it is",
+            ),
+        ),
+        (
+            "emulator",
+            json!({"replay": "/tmp/r.jsonl", "record": "/tmp/w.jsonl", "upstream": api_url}),
+            Some("replay cannot be combined with record: a replay serves the recording as it is"),
+        ),
+        (
+            "emulator",
+            json!({"replay": "/tmp/r.jsonl", "project": "p.json"}),
+            Some("replay cannot be combined with project: a replay serves the recording as it is"),
+        ),
+        (
+            "emulator",
+            json!({"record": "/tmp/r.jsonl", "upstream": api_url, "time_scale": 1}),
+            Some("record cannot be combined with time_scale: a recorder forwards to upstream"),
+        ),
+        (
+            "emulator",
+            json!({"record": "/tmp/r.jsonl", "upstream": "ws://127.0.0.1:1"}),
+            Some("upstream must be http or https, not ws"),
+        ),
+        (
+            "emulator",
+            json!({"replay": ""}),
+            Some("replay must not be empty"),
+        ),
     ];
     for (kind, settings, message) in cases {
         let got = open_err(kind, settings.clone());
@@ -1228,8 +1278,40 @@ fn settings_errors_are_flowai_core_s_word_for_word() {
             format!("unknown kind `{kind}`; one of: {}", openable.join(", "))
         );
     }
-    let err = open_err("emulator", json!({"time_scale": 0}));
-    assert_eq!(err.message(), "time_scale must be greater than 0");
+    // Settings the core accepts, refused when the emulator starts: a missing recording, a
+    // recording that is not one, a recording file that cannot be created.
+    let missing = std::env::temp_dir().join(format!("flowai-no-such-{}.jsonl", std::process::id()));
+    let err = open_err("emulator", json!({"replay": missing}));
+    assert_eq!(err.code(), "FLOWAI_INVALID_ARGUMENT");
+    assert!(
+        err.message().starts_with(&format!(
+            "cannot start the replay: cannot read the recording {}",
+            missing.display()
+        )),
+        "{}",
+        err.message()
+    );
+    let not_a_recording = TempFile::new("not-a-recording.jsonl", 10);
+    let err = open_err("emulator", json!({"replay": not_a_recording.path()}));
+    assert_eq!(err.code(), "FLOWAI_INVALID_ARGUMENT");
+    assert!(
+        err.message()
+            .starts_with("cannot start the replay: line 1: not JSON"),
+        "{}",
+        err.message()
+    );
+    let err = open_err(
+        "emulator",
+        json!({"record": "/nonexistent-dir/r.jsonl", "upstream": api_url}),
+    );
+    assert_eq!(err.code(), "FLOWAI_INVALID_ARGUMENT");
+    assert!(
+        err.message().starts_with(
+            "cannot start the recorder: cannot write the recording /nonexistent-dir/r.jsonl"
+        ),
+        "{}",
+        err.message()
+    );
     let err = open_err("emulator", json!({"colour": 1}));
     assert!(
         err.message()
@@ -1363,4 +1445,196 @@ fn an_aida_client_sees_replies_that_come_before_its_forwarding_task_first_runs()
     assert_eq!(names, ["connected", "aida_message"]);
     client.handle.close_blocking().expect("close");
     emu.close_blocking().expect("close the emulator");
+}
+
+/// `settings` with the `api_url` and `aida_url` of `over` laid over them: a recorder's URLs
+/// over the real service's settings, whose keys pass through the recorder.
+fn laid_over(settings: &Value, over: &Value) -> Value {
+    let mut merged = settings.clone();
+    for key in ["api_url", "aida_url"] {
+        merged[key] = over[key].clone();
+    }
+    merged
+}
+
+/// A socket session says "hi"; the texts of the bot's reply. The delivery and the reply
+/// carry this session's own thread and traceId, also when a replay serves them.
+fn say_hi(settings: &Value) -> Vec<String> {
+    let mut s = Watch::new(open("session", settings.clone()));
+    let h = s.handle.clone();
+    s.until("connected");
+    let thread = h
+        .call_blocking("info", json!({}))
+        .expect("session.info")
+        .into_value()["thread_id"]
+        .clone();
+    let delivered = h
+        .call_blocking("send_text", json!({"text": "hi"}))
+        .expect("send_text")
+        .into_value();
+    assert_eq!(delivered["speech"], "hi");
+    let reply = s.next("reply").payload;
+    assert_eq!(reply["thread_id"], thread);
+    assert_eq!(reply["reply"]["traceId"], delivered["traceId"]);
+    let texts = reply["reply"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["fallback"].as_str().expect("fallback").to_string())
+        .collect();
+    h.close_blocking().expect("close the session");
+    assert_eq!(closed_once_and_last("session", &s.rest()), Value::Null);
+    texts
+}
+
+/// An AIDA conversation: a new session says "hi"; its id and the bot's answer.
+fn aida_hi(settings: &Value) -> (String, String) {
+    let mut client = Watch::new(open("aida", settings.clone()));
+    client.until("connected");
+    let session = match client
+        .handle
+        .call_blocking("new_session", json!({}))
+        .expect("new_session")
+    {
+        Reply::Handle(h) => h,
+        Reply::Value(v) => panic!("new_session gave {v}"),
+    };
+    let mut session = Watch::new(session);
+    let id = session
+        .handle
+        .call_blocking("info", json!({}))
+        .expect("aida_session.info")
+        .into_value()["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_string();
+    session
+        .handle
+        .call_blocking("send_text", json!({"text": "hi"}))
+        .expect("send_text");
+    let message = session.next("aida_message").payload;
+    assert_eq!(message["session_id"], id.as_str());
+    client
+        .handle
+        .close_blocking()
+        .expect("close the aida client");
+    closed_once_and_last("aida", &client.rest());
+    closed_once_and_last("aida_session", &session.rest());
+    (id, message["text"].as_str().expect("text").to_string())
+}
+
+/// The keys of an object, sorted.
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+#[test]
+fn an_emulator_object_records_a_service_and_another_replays_it() {
+    let (service, real) = emulator();
+    let file = TempFile::new("recording.jsonl", 0);
+
+    // B records the service (A) into the file.
+    let recorder = open(
+        "emulator",
+        json!({"record": file.path(), "upstream": real["api_url"]}),
+    );
+    let b = recorder
+        .call_blocking("info", json!({}))
+        .expect("recorder.info")
+        .into_value();
+    // Its URLs only: the keys are the real service's, which pass through it.
+    assert_eq!(keys(&b), ["aida_url", "api_url"]);
+    assert_eq!(b["api_url"], b["aida_url"]);
+    assert!(
+        b["api_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
+    );
+    assert_ne!(b["api_url"], real["api_url"]);
+    let through = laid_over(&real, &b);
+    let live = say_hi(&through);
+    assert!(
+        live.iter().any(|t| t.contains("customer service demo bot")),
+        "{live:?}"
+    );
+    let (aida_session, aida_live) = aida_hi(&through);
+    assert!(aida_live.contains("demo bot"), "{aida_live}");
+
+    // A session still connected when the recorder closes loses its relay: the recording
+    // ends at close.
+    let mut open_session = Watch::new(open("session", through.clone()));
+    open_session.until("connected");
+    recorder.close_blocking().expect("close the recorder");
+    open_session.next("disconnected");
+    open_session
+        .handle
+        .close_blocking()
+        .expect("close the session");
+    open_session.rest();
+
+    // The file is complete when close returns: header first, both conversations in it, and
+    // not one of the service's secrets.
+    let text = std::fs::read_to_string(&file.0).expect("read the recording");
+    let first: Value = serde_json::from_str(text.lines().next().expect("a header")).expect("JSON");
+    assert_eq!(first["format"], "flowai-recording");
+    assert!(text.contains("\"kind\":\"frame\"") && text.contains("socket.info"));
+    for key in ["client_id", "aida_token", "messaging_key", "management_key"] {
+        let secret = real[key].as_str().expect("a key");
+        assert!(!text.contains(secret), "{key} is in the recording");
+    }
+
+    // C replays it with the service gone.
+    service.close_blocking().expect("close the service");
+    let replay = open("emulator", json!({"replay": file.path()}));
+    let c = replay
+        .call_blocking("info", json!({}))
+        .expect("replay.info")
+        .into_value();
+    assert_eq!(
+        keys(&c),
+        [
+            "aida_bot",
+            "aida_token",
+            "aida_url",
+            "api_url",
+            "client_id",
+            "management_key",
+            "messaging_key"
+        ]
+    );
+    // The recorded bot (its id is the conversation's topic); fresh keys, any accepted.
+    assert_eq!(c["aida_bot"], real["aida_bot"]);
+    assert_ne!(c["client_id"], real["client_id"]);
+    assert_ne!(c["api_url"], real["api_url"]);
+    assert_eq!(say_hi(&c), live);
+    assert_eq!(aida_hi(&c), (aida_session, aida_live));
+    replay.close_blocking().expect("close the replay");
+    replay.close_blocking().expect("close is idempotent");
+    let err = call_err(&replay, "info", json!({}));
+    assert_eq!(err.code(), "FLOWAI_CLOSED");
+}
+
+#[test]
+fn a_replay_of_a_recording_without_aida_offers_no_bot() {
+    let file = TempFile::new("flow-only.jsonl", 0);
+    std::fs::write(
+        &file.0,
+        "{\"seq\":0,\"ms\":0,\"kind\":\"recording\",\"format\":\"flowai-recording\",\"version\":1,\"upstream\":\"http://127.0.0.1:9\"}\n",
+    )
+    .expect("write a recording");
+    let replay = open("emulator", json!({"replay": file.path()}));
+    let info = replay
+        .call_blocking("info", json!({}))
+        .expect("info")
+        .into_value();
+    assert!(info.get("aida_bot").is_none(), "{info}");
+    assert!(info["aida_token"].is_string() && info["client_id"].is_string());
+    replay.close_blocking().expect("close");
 }

@@ -36,6 +36,14 @@ async function usage(): Promise<void> {
   const anything: unknown = await client.call('sendText', { threadId: 't', text: 'hi' })
   void anything
 
+  // A recorder gives its URLs, laid over the real service's settings; a replay gives all.
+  const recorder = await Emulator.open({ record: '/tmp/r.jsonl', upstream: settings.apiUrl })
+  const urls: EmulatorSettings = await recorder.info()
+  await Session.connect({ ...settings, ...urls })
+  const replay = await Emulator.open({ replay: '/tmp/r.jsonl' })
+  const bot: string | undefined = (await replay.info()).aidaBot
+  void bot
+
   const flows: Flow[] = await (await ManagementClient.open(settings)).listFlows()
   void flows[0].flowId
 

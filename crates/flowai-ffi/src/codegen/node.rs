@@ -286,7 +286,7 @@ fn model(name: &str) -> Option<&'static str> {
         "ReceiverInfo" => "{ url: string; port: number }",
         "WebhookStatus" => "{ status: number }",
         "EmulatorSettings" => {
-            "{ apiUrl: string; messagingKey: string; managementKey: string; clientId: string; aidaUrl: string; aidaBot: string; aidaToken: string }"
+            "{ apiUrl: string; aidaUrl: string; messagingKey?: string; managementKey?: string; clientId?: string; aidaBot?: string; aidaToken?: string }"
         }
         "Event" => "FlowAIEvent",
         _ => return None,

@@ -1,10 +1,19 @@
-//! `emulator`: a local Flow.ai + AIDA server in the app's own process, for tests that run offline.
+//! `emulator`: a local Flow.ai + AIDA server in the app's own process, for tests that run offline; or a recorder in front of a real service, or a recording served again.
+//!
+//! The settings choose the mode (validated by `flowai_core::settings::EmulatorSettings`):
+//! none of `record`/`replay` starts the emulator; `record` + `upstream` start the recording
+//! proxy of `flowai emulator --record`; `replay` serves a recording as `--replay` does.
+//! `info()` gives, in each mode, the settings that point clients at it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use flowai_core::event::Case;
+use flowai_core::settings::{EmulatorMode, EmulatorSettings};
 use flowai_core::{Error, Result};
+use flowai_emulator::record::{self, RecordOptions, RunningRecorder};
+use flowai_emulator::recording::Recording;
+use flowai_emulator::replay::{self, ReplayOptions, RunningReplay};
 use flowai_emulator::{Emulator, EmulatorOptions, RunningEmulator};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,37 +22,73 @@ use super::{small_queue, unimplemented};
 use crate::args::Args;
 use crate::handle::{Ctx, Object, Opened, Pending, Reply};
 
-/// The settings of an embedded emulator.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct EmulatorSettings {
-    /// A project file (flows in the Management API's JSON) instead of the built-in demo.
-    project: Option<PathBuf>,
-    /// Speed of the emulator's clocks (webhook retries, endpoint lifetimes); 1 is real time.
-    time_scale: Option<f64>,
-}
-
 /// Every field of [`EmulatorSettings`], for the method table.
 pub const FIELDS: &[&str] = flowai_core::settings::EMULATOR_FIELDS;
 
+/// What runs behind the object until it is closed.
+enum Running {
+    Emulator(RunningEmulator),
+    /// The recorder and its file, named in the error of a failed flush.
+    Recorder(RunningRecorder, PathBuf),
+    Replay(RunningReplay),
+}
+
+impl Running {
+    async fn shutdown(self) -> Result<()> {
+        match self {
+            Running::Emulator(e) => e.shutdown().await,
+            Running::Recorder(r, file) => r.shutdown().await.map_err(|e| {
+                Error::internal(format!(
+                    "cannot finish the recording {}: {e}",
+                    file.display()
+                ))
+            })?,
+            Running::Replay(r) => r.shutdown().await,
+        }
+        Ok(())
+    }
+}
+
 struct EmulatorObject {
-    running: Mutex<Option<RunningEmulator>>,
+    running: Mutex<Option<Running>>,
     settings: Value,
     http: reqwest::Client,
 }
 
 pub(super) async fn open(value: &Value, case: Case) -> Result<Opened> {
+    // The emulator has no FLOWAI_* variables of its own: only what the app gives counts.
     let s: EmulatorSettings = flowai_core::settings::resolve(value, |_| None, FIELDS)?;
-    let mut options = EmulatorOptions {
-        project: s.project,
-        ..Default::default()
+    let (running, settings) = match s.into_mode()? {
+        EmulatorMode::Emulate {
+            project,
+            time_scale,
+        } => start_emulator(project, time_scale).await?,
+        EmulatorMode::Record { file, upstream } => start_recorder(file, upstream).await?,
+        EmulatorMode::Replay { file } => start_replay(&file).await?,
     };
-    if let Some(scale) = s.time_scale {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(Error::invalid("time_scale must be greater than 0"));
-        }
-        options.time_scale = scale;
-    }
+    let http = reqwest::Client::builder()
+        .build()
+        .map_err(|e| Error::internal(e.to_string()))?;
+    Ok(Opened {
+        object: Arc::new(EmulatorObject {
+            running: Mutex::new(Some(running)),
+            settings,
+            http,
+        }),
+        events: small_queue(case),
+    })
+}
+
+async fn start_emulator(
+    project: Option<PathBuf>,
+    time_scale: Option<f64>,
+) -> Result<(Running, Value)> {
+    let defaults = EmulatorOptions::default();
+    let options = EmulatorOptions {
+        project,
+        time_scale: time_scale.unwrap_or(defaults.time_scale),
+        ..defaults
+    };
     let running = Emulator::new(options)
         .start()
         .await
@@ -59,17 +104,51 @@ pub(super) async fn open(value: &Value, case: Case) -> Result<Opened> {
         "aida_bot": c.aida_bot,
         "aida_token": c.aida_token,
     });
-    let http = reqwest::Client::builder()
-        .build()
-        .map_err(|e| Error::internal(e.to_string()))?;
-    Ok(Opened {
-        object: Arc::new(EmulatorObject {
-            running: Mutex::new(Some(running)),
-            settings,
-            http,
-        }),
-        events: small_queue(case),
-    })
+    Ok((Running::Emulator(running), settings))
+}
+
+/// The recording proxy. Its clients use the real service's keys, which it forwards as they
+/// are: `info()` gives its URLs only, to be laid over the app's settings for that service.
+async fn start_recorder(file: PathBuf, upstream: String) -> Result<(Running, Value)> {
+    let options = RecordOptions {
+        // As `flowai emulator --record`: credentials in this process's environment are
+        // masked from the first line on, before any request shows them.
+        known_secrets: record::secrets_from(flowai_core::settings::process_env),
+        ..RecordOptions::new(upstream, file.clone())
+    };
+    let recorder = record::start(options)
+        .await
+        .map_err(|e| Error::invalid(format!("cannot start the recorder: {e}")))?;
+    let settings = json!({
+        "api_url": recorder.base_url(),
+        "aida_url": recorder.base_url(),
+    });
+    Ok((Running::Recorder(recorder, file), settings))
+}
+
+/// A recording served: any credentials are accepted; `info()` gives fresh ones in the shape
+/// of the service's, and the recorded AIDA bot, whose id is part of the conversation.
+async fn start_replay(file: &std::path::Path) -> Result<(Running, Value)> {
+    let recording = Recording::load(file)
+        .map_err(|e| Error::invalid(format!("cannot start the replay: {e}")))?;
+    let bot = replay::recorded_bot(&recording);
+    let running = replay::start(ReplayOptions::new(recording))
+        .await
+        .map_err(|e| Error::invalid(format!("cannot start the replay: {e}")))?;
+    let c = running.credentials();
+    let mut settings = json!({
+        "api_url": running.base_url(),
+        "messaging_key": c.messaging_key,
+        "management_key": c.management_key,
+        "client_id": c.client_id,
+        "aida_url": running.base_url(),
+        "aida_token": c.aida_token,
+    });
+    // Without a recorded bot, a made-up one would only join a conversation that is not there.
+    if let (Some(bot), Value::Object(map)) = (bot, &mut settings) {
+        map.insert("aida_bot".into(), Value::String(bot));
+    }
+    Ok((Running::Replay(running), settings))
 }
 
 #[derive(Deserialize)]
@@ -121,11 +200,14 @@ impl Object for EmulatorObject {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         Box::pin(async move {
-            if let Some(running) = running {
-                running.shutdown().await;
-            }
+            // The events end even when a recording could not be finished: the object is
+            // closed either way, and the error says what was lost.
+            let result = match running {
+                Some(running) => running.shutdown().await,
+                None => Ok(()),
+            };
             ctx.events.finish();
-            Ok(())
+            result
         })
     }
 }
