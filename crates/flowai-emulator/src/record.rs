@@ -43,7 +43,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame as TClose;
 use crate::auth::error_response;
 use crate::recording::{
     Body, Entry, Frame, HttpExchange, HttpRequest, HttpResponse, MAX_RECORDED_BODY,
-    RecordingWriter, Side, SocketClose, SocketOpen, WebhookCall, is_multipart,
+    RecordingWriter, Side, SocketClose, SocketOpen, WebhookCall, is_multipart, is_socket_info,
+    is_upgrade,
 };
 
 /// Where the proxy's own endpoints live; nothing of the service's API starts like this.
@@ -364,17 +365,6 @@ fn is_messaging(path: &str) -> bool {
 
 fn is_webhook_crud(method: &axum::http::Method, path: &str) -> bool {
     matches!(method.as_str(), "POST" | "PUT" | "PATCH") && path.contains("/messaging/webhooks")
-}
-
-fn is_socket_info(path: &str) -> bool {
-    path.trim_end_matches('/').ends_with("/socket.info")
-}
-
-fn is_upgrade(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// Headers that belong to one connection, not to the message.

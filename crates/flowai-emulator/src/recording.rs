@@ -752,6 +752,19 @@ fn parse_header(value: &Value, n: usize) -> Result<Header, String> {
     Ok(header)
 }
 
+/// Whether `path` is socket.info (the recorder rewrites it, the replay answers it).
+pub(crate) fn is_socket_info(path: &str) -> bool {
+    path.trim_end_matches('/').ends_with("/socket.info")
+}
+
+/// Whether a request asks to become a websocket.
+pub(crate) fn is_upgrade(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,7 +38,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Map, Value, json};
@@ -49,7 +49,7 @@ use crate::auth::error_response;
 use crate::record::{Server, SetupError, bind, record_headers};
 use crate::recording::{
     Body, Entry, HttpExchange, PLACEHOLDER_PREFIX, Recording, Side, WebhookCall, is_multipart,
-    normalize_name, parse_multipart_request,
+    is_socket_info, is_upgrade, normalize_name, parse_multipart_request,
 };
 
 /// The replay's websocket endpoints.
@@ -611,17 +611,6 @@ impl Ids {
             .or_insert_with(|| uuid::Uuid::new_v4().to_string())
             .clone()
     }
-}
-
-fn is_socket_info(path: &str) -> bool {
-    path.trim_end_matches('/').ends_with("/socket.info")
-}
-
-fn is_upgrade(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// Every request except the replay's own websocket endpoints.
