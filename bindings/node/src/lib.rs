@@ -11,7 +11,6 @@ mod events;
 
 use std::sync::Arc;
 
-use flowai_core::event::to_snake;
 use flowai_ffi::runtime::runtime;
 use flowai_ffi::{Case, Reply};
 use napi::bindgen_prelude::{Either, Function, JsObjectValue, JsValue, Object, ToNapiValue};
@@ -147,9 +146,7 @@ impl Handle {
         match parse(&args_json) {
             Ok(args) => self
                 .inner
-                .call_spawn(&to_snake(&method), args, move |result| {
-                    settle(deferred, result, make)
-                }),
+                .call_spawn(&method, args, move |result| settle(deferred, result, make)),
             Err(error) => settle(deferred, Err(error), make),
         }
         Ok(promise)

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use flowai_core::event::Case;
+use flowai_core::event::{Case, to_snake};
 use flowai_core::{Error, Result};
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -181,9 +181,11 @@ impl Handle {
         self.0.closed.load(Ordering::Acquire) || self.0.ctx.events.is_closed()
     }
 
-    /// Call `method` with `args` (an object or null, keys in either case).
+    /// Call `method` (its name in either case) with `args` (an object or null, keys in
+    /// either case).
     pub async fn call(&self, method: &str, args: Value) -> Result<Reply> {
-        let Some(m) = api::method(self.0.kind, method) else {
+        let method = to_snake(method);
+        let Some(m) = api::method(self.0.kind, &method) else {
             let names: Vec<&str> = api::methods_of(self.0.kind).map(|m| m.name).collect();
             return Err(Error::invalid(format!(
                 "{} has no method `{method}`; it has: {}, close",
