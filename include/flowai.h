@@ -349,6 +349,35 @@ const char *flowai_error_code_string(int status);
  */
 const char *flowai_version(void);
 
+/**
+ * Start a local Flow.ai + AIDA emulator in this process, on a free 127.0.0.1 port, with
+ * `settings_json` (NULL or "" for the defaults; the emulator kind's settings, e.g.
+ * `{"time_scale": 0.01}` or `{"project": "flows.json"}`). Blocks until it listens.
+ *
+ * Ownership: on FLOWAI_OK `*out` is the emulator, which the caller stops with
+ * `flowai_emulator_stop`, and `*out_settings_json` is a JSON object with the settings
+ * that point every client kind at it (api_url, messaging_key, management_key, client_id,
+ * aida_url, aida_bot, aida_token): pass it as it is to `flowai_open`; free it with
+ * `flowai_string_free`.
+ *
+ * # Safety
+ * `settings_json` must be NULL or NUL-terminated; `out` and `out_settings_json` writable.
+ */
+enum FlowaiStatus flowai_emulator_start(const char *settings_json,
+                                        struct FlowaiHandle **out,
+                                        char **out_settings_json);
+
+/**
+ * Stop an emulator from `flowai_emulator_start` and release its handle; NULL is ignored.
+ * Returns once its port is closed. Blocks: call it from an app thread.
+ *
+ * Ownership: takes the handle back, as `flowai_free`: call exactly once per emulator.
+ *
+ * # Safety
+ * `emulator` must be NULL or a live handle from `flowai_emulator_start`, not freed yet.
+ */
+enum FlowaiStatus flowai_emulator_stop(struct FlowaiHandle *emulator);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -159,6 +159,150 @@
  */
 #define FLOWAI_MANAGEMENT_LIST_MEMBERS "list_members"
 
+/* ---------- rest ---------- */
+
+/**
+ * "rest": The Flow REST API v1: messages with the bot's replies in the answer (sync),
+ * threads, handover, bot pause, events, business hours, broadcasts. Only safe calls are
+ * retried.
+ * Settings: api_url, rest_url, messaging_key, timeout_ms, max_retries, retry_base_ms,
+ * retry_max_ms, proxy, ca_cert.
+ */
+#define FLOWAI_KIND_REST "rest"
+
+/**
+ * rest.send {"message": object, ["thread_id": string], ["sync": boolean],
+ * ["write_concern": boolean], ["timeout_ms": integer]} -> SendReceipt
+ *   Send a message given as the API's JSON (`payload` with `type` and its fields,
+ *   `originator`, `metadata`) to a thread, or to a new one when `thread_id` is not given;
+ *   with `sync`, the answer carries the bot's replies. Never retried.
+ */
+#define FLOWAI_REST_SEND "send"
+
+/**
+ * rest.send_text {"text": string, ["thread_id": string], ["sync": boolean],
+ * ["write_concern": boolean], ["timeout_ms": integer]} -> SendReceipt
+ *   Send a text (at most 255 characters) as the external user; with `sync`, the answer
+ *   carries the bot's replies. Never retried.
+ */
+#define FLOWAI_REST_SEND_TEXT "send_text"
+
+/**
+ * rest.messages_page {"thread_id": string, ["page": integer], ["timeout_ms": integer]} ->
+ * MessagesPage
+ *   One page (20 messages) of a thread's messages; pages count from 1.
+ */
+#define FLOWAI_REST_MESSAGES_PAGE "messages_page"
+
+/**
+ * rest.messages {"thread_id": string} -> a new page_cursor object (flowai_call_open)
+ *   Every message of a thread, a page fetched when iteration reaches it.
+ */
+#define FLOWAI_REST_MESSAGES "messages"
+
+/**
+ * rest.threads_page {["page": integer], ["timeout_ms": integer]} -> ThreadsPage
+ *   One page (20 threads) of the threads; pages count from 1.
+ */
+#define FLOWAI_REST_THREADS_PAGE "threads_page"
+
+/**
+ * rest.threads {} -> a new page_cursor object (flowai_call_open)
+ *   Every thread, a page fetched when iteration reaches it.
+ */
+#define FLOWAI_REST_THREADS "threads"
+
+/**
+ * rest.handover {"thread_id": string, ["seconds": integer], ["timeout_ms": integer]} ->
+ * JSON
+ *   Hand the thread over to a human agent, pausing the bot (for `seconds`, else the
+ *   service's default). Never retried.
+ */
+#define FLOWAI_REST_HANDOVER "handover"
+
+/**
+ * rest.takeover {"thread_id": string, ["timeout_ms": integer]} -> JSON
+ *   Deprecated by the service: use handover.
+ */
+#define FLOWAI_REST_TAKEOVER "takeover"
+
+/**
+ * rest.resolve {"thread_id": string, ["timeout_ms": integer]} -> JSON
+ *   Mark the thread resolved.
+ */
+#define FLOWAI_REST_RESOLVE "resolve"
+
+/**
+ * rest.trigger_events {["timeout_ms": integer]} -> [TriggerEvent, ...]
+ *   The events the project's flows can be triggered with.
+ */
+#define FLOWAI_REST_TRIGGER_EVENTS "trigger_events"
+
+/**
+ * rest.trigger_event {"thread_id": string, "event_name": string, ["timeout_ms": integer]}
+ * -> JSON
+ *   Trigger an event in a thread. Never retried.
+ */
+#define FLOWAI_REST_TRIGGER_EVENT "trigger_event"
+
+/**
+ * rest.business_hours {["timeout_ms": integer]} -> BusinessHours
+ *   The project's business hours.
+ */
+#define FLOWAI_REST_BUSINESS_HOURS "business_hours"
+
+/**
+ * rest.pause {"thread_id": string, ["seconds": integer], ["timeout_ms": integer]} ->
+ * PauseStatus
+ *   Pause the bot for a thread (for `seconds`, else until resumed).
+ */
+#define FLOWAI_REST_PAUSE "pause"
+
+/**
+ * rest.resume {"thread_id": string, ["timeout_ms": integer]} -> PauseStatus
+ *   Let the bot answer a paused thread again.
+ */
+#define FLOWAI_REST_RESUME "resume"
+
+/**
+ * rest.pause_status {"thread_id": string, ["timeout_ms": integer]} -> PauseStatus
+ *   Whether the bot is paused for a thread.
+ */
+#define FLOWAI_REST_PAUSE_STATUS "pause_status"
+
+/**
+ * rest.broadcast {"request": object, ["timeout_ms": integer]} -> JSON
+ *   Send one message to many threads at once (the API's broadcast JSON). Never retried.
+ */
+#define FLOWAI_REST_BROADCAST "broadcast"
+
+/**
+ * rest.broadcast_segment {"request": object, ["timeout_ms": integer]} -> JSON
+ *   Send one message to every thread of a segment (the API's JSON with `segmentId`).
+ *   Never retried.
+ */
+#define FLOWAI_REST_BROADCAST_SEGMENT "broadcast_segment"
+
+/**
+ * rest.segments {["timeout_ms": integer]} -> [Segment, ...]
+ *   The project's segments.
+ */
+#define FLOWAI_REST_SEGMENTS "segments"
+
+/* ---------- page_cursor ---------- */
+
+/**
+ * "page_cursor": A listing read a page at a time: `next` fetches the following page.
+ * Not opened directly: made by flowai_call_open with rest.messages or rest.threads.
+ */
+#define FLOWAI_KIND_PAGE_CURSOR "page_cursor"
+
+/**
+ * page_cursor.next {} -> Page or null
+ *   The following page as `{items, has_more}` (fetched now), or null after the last.
+ */
+#define FLOWAI_PAGE_CURSOR_NEXT "next"
+
 /* ---------- session ---------- */
 
 /**
@@ -305,7 +449,7 @@
 /**
  * "receiver": An embedded webhook receiver: verified calls arrive as events.
  * Settings: verify_key, host, port, path, verify_header, max_body_bytes, queue_capacity,
- * dedupe_capacity.
+ * dedupe_capacity, dedup_url, dedup_claim_ttl_ms, dedup_done_ttl_ms, dedup_fail_open.
  */
 #define FLOWAI_KIND_RECEIVER "receiver"
 
@@ -356,6 +500,14 @@
  *   answered.
  */
 #define FLOWAI_EMULATOR_POST_WEBHOOK "post_webhook"
+
+/**
+ * emulator.set_faults {"faults": object} -> JSON
+ *   Change some of the emulator's fault knobs, by their camelCase names
+ *   (`{"restV1Failures": 1, "restV1Status": 500}` answers the next Flow REST API v1 call
+ *   with 500), and give them all.
+ */
+#define FLOWAI_EMULATOR_SET_FAULTS "set_faults"
 
 /* ---------- bench ---------- */
 

@@ -11,6 +11,20 @@ const ERROR_CODES = Object.freeze(['FLOWAI_INVALID_ARGUMENT', 'FLOWAI_AUTH', 'FL
 /** Every event name, `closed` last. */
 const EVENT_NAMES = Object.freeze(['connected', 'disconnected', 'reconnecting', 'delivered', 'reply', 'agentTyping', 'interruption', 'handover', 'aidaMessage', 'progress', 'error', 'unknown', 'closed'])
 
+/** The items of a paged listing, for `for await`: each iteration starts from the first page. */
+function pages(owner, method, args, options) {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const cursor = await owner._call(method, args, options)
+      try {
+        for (let page = await cursor.next(); page !== null; page = await cursor.next()) yield* page.items
+      } finally {
+        await cursor.close()
+      }
+    },
+  }
+}
+
 /** The Messaging REST API (text, event, location, media) and webhook subscriptions. */
 class MessagingClient extends FlowAIObject {
   static kind = 'messaging'
@@ -121,6 +135,117 @@ class ManagementClient extends FlowAIObject {
   }
 }
 register(ManagementClient)
+
+/** The Flow REST API v1: messages with the bot's replies in the answer (sync), threads, handover, bot pause, events, business hours, broadcasts. Only safe calls are retried. */
+class RestClient extends FlowAIObject {
+  static kind = 'rest'
+  static openable = true
+  static keepAlive = false
+
+  /** Send a message given as the API's JSON (`payload` with `type` and its fields, `originator`, `metadata`) to a thread, or to a new one when `thread_id` is not given; with `sync`, the answer carries the bot's replies. Never retried. */
+  send(message, options) {
+    return this._call('send', { message }, options)
+  }
+
+  /** Send a text (at most 255 characters) as the external user; with `sync`, the answer carries the bot's replies. Never retried. */
+  sendText(text, options) {
+    return this._call('send_text', { text }, options)
+  }
+
+  /** One page (20 messages) of a thread's messages; pages count from 1. */
+  messagesPage(threadId, options) {
+    return this._call('messages_page', { threadId }, options)
+  }
+
+  /** Every message of a thread, a page fetched when iteration reaches it. Iterate with `for await`. */
+  messages(threadId) {
+    return pages(this, 'messages', { threadId })
+  }
+
+  /** One page (20 threads) of the threads; pages count from 1. */
+  threadsPage(options) {
+    return this._call('threads_page', {}, options)
+  }
+
+  /** Every thread, a page fetched when iteration reaches it. Iterate with `for await`. */
+  threads() {
+    return pages(this, 'threads', {})
+  }
+
+  /** Hand the thread over to a human agent, pausing the bot (for `seconds`, else the service's default). Never retried. */
+  handover(threadId, options) {
+    return this._call('handover', { threadId }, options)
+  }
+
+  /** Deprecated by the service: use handover. */
+  takeover(threadId, options) {
+    return this._call('takeover', { threadId }, options)
+  }
+
+  /** Mark the thread resolved. */
+  resolve(threadId, options) {
+    return this._call('resolve', { threadId }, options)
+  }
+
+  /** The events the project's flows can be triggered with. */
+  triggerEvents(options) {
+    return this._call('trigger_events', {}, options)
+  }
+
+  /** Trigger an event in a thread. Never retried. */
+  triggerEvent(threadId, eventName, options) {
+    return this._call('trigger_event', { threadId, eventName }, options)
+  }
+
+  /** The project's business hours. */
+  businessHours(options) {
+    return this._call('business_hours', {}, options)
+  }
+
+  /** Pause the bot for a thread (for `seconds`, else until resumed). */
+  pause(threadId, options) {
+    return this._call('pause', { threadId }, options)
+  }
+
+  /** Let the bot answer a paused thread again. */
+  resume(threadId, options) {
+    return this._call('resume', { threadId }, options)
+  }
+
+  /** Whether the bot is paused for a thread. */
+  pauseStatus(threadId, options) {
+    return this._call('pause_status', { threadId }, options)
+  }
+
+  /** Send one message to many threads at once (the API's broadcast JSON). Never retried. */
+  broadcast(request, options) {
+    return this._call('broadcast', { request }, options)
+  }
+
+  /** Send one message to every thread of a segment (the API's JSON with `segmentId`). Never retried. */
+  broadcastSegment(request, options) {
+    return this._call('broadcast_segment', { request }, options)
+  }
+
+  /** The project's segments. */
+  segments(options) {
+    return this._call('segments', {}, options)
+  }
+}
+register(RestClient)
+
+/** A listing read a page at a time: `next` fetches the following page. */
+class PageCursor extends FlowAIObject {
+  static kind = 'page_cursor'
+  static openable = false
+  static keepAlive = false
+
+  /** The following page as `{items, has_more}` (fetched now), or null after the last. */
+  next() {
+    return this.call('next', {})
+  }
+}
+register(PageCursor)
 
 /** A real-time Flow Socket session of one thread; opening it connects. */
 class Session extends FlowAIObject {
@@ -287,6 +412,11 @@ class Emulator extends FlowAIObject {
   postWebhook(url, body, options) {
     return this._call('post_webhook', { url, body }, options)
   }
+
+  /** Change some of the emulator's fault knobs, by their camelCase names (`{"restV1Failures": 1, "restV1Status": 500}` answers the next Flow REST API v1 call with 500), and give them all. */
+  setFaults(faults) {
+    return this.call('set_faults', { faults })
+  }
 }
 register(Emulator)
 
@@ -303,4 +433,4 @@ class EventBench extends FlowAIObject {
 }
 register(EventBench)
 
-module.exports = { ERROR_CODES, EVENT_NAMES, MessagingClient, ManagementClient, Session, AidaClient, AidaSession, WebhookReceiver, WebhookVerifier, Emulator, EventBench }
+module.exports = { ERROR_CODES, EVENT_NAMES, MessagingClient, ManagementClient, RestClient, PageCursor, Session, AidaClient, AidaSession, WebhookReceiver, WebhookVerifier, Emulator, EventBench }

@@ -38,18 +38,28 @@ export interface ReplyMessage {
 }
 /** A bot reply (a socket's `message.received`, a webhook's `message.reply`). */
 export interface Received { threadId: string; messages: ReplyMessage[]; originator?: Originator; [extra: string]: unknown }
+/** One thread of the REST API v1's listing. */
+export interface ThreadSummary { threadId: string; messageCount?: number; lastMessageAt?: string; isPaused?: boolean; [extra: string]: unknown }
 export interface Step { stepId: string; title: string; type: string; contexts: string[]; actions: unknown[]; [extra: string]: unknown }
 export type AidaInfo = { bot: string; connected: boolean }
 export type AidaSessionInfo = { sessionId: string }
+export type BusinessHours = { timezone?: string; days: Array<{ day: string; open?: string; close?: string; [extra: string]: unknown }>; [extra: string]: unknown }
 export type Delivered = { threadId: string; traceId?: number; speech?: string; [extra: string]: unknown }
 export type EmulatorSettings = { apiUrl: string; aidaUrl: string; messagingKey?: string; managementKey?: string; clientId?: string; aidaBot?: string; aidaToken?: string }
 export type Flow = { flowId: string; projectId?: string; title: string; group?: string; disabled?: boolean; steps: Step[]; [extra: string]: unknown }
 export type Image = { contentType: string; data: string }
 export type ImageId = { imageId: string }
 export type Intent = { intentId: string; title: string; examples: Array<{ query: string; entities?: unknown[] }>; [extra: string]: unknown }
+export type MessagesPage = { page: number; items: Record<string, unknown>[]; hasMore: boolean; [extra: string]: unknown }
+export type Page = { page: number; items: Record<string, unknown>[]; hasMore: boolean }
+export type PauseStatus = { threadId: string; isPaused: boolean; [extra: string]: unknown }
 export type ReceiverInfo = { url: string; port: number }
 export type Resource = Record<string, unknown>
+export type Segment = { id: string; name: string; [extra: string]: unknown }
+export type SendReceipt = { threadId: string; messages: ReplyMessage[]; [extra: string]: unknown }
 export type SessionInfo = { threadId: string; sessionId: string; closed: boolean }
+export type ThreadsPage = { page: number; items: ThreadSummary[]; hasMore: boolean; [extra: string]: unknown }
+export type TriggerEvent = { name: string; [extra: string]: unknown }
 export type Webhook = { webhookId: string; organisationId?: string; url: string; verifyKey?: string; events: string[]; [extra: string]: unknown }
 export type WebhookStatus = { status: number }
 
@@ -77,6 +87,13 @@ export type FlowAIEvent = { [K in EventName]: { event: K; payload: EventPayloads
 /** The listeners' arguments of every event. */
 export type FlowAIEvents = { [K in EventName]: [payload: EventPayloads[K]] } & { event: [event: FlowAIEvent] }
 
+/** One log record of the SDK: never with a key in it. */
+export interface LogRecord { level: 'error' | 'warn' | 'info' | 'debug' | 'trace'; levelNumber: number; target: string; message: string }
+/**
+ * Send the SDK's log records (REST requests and retries, receiver warnings) to `logger`;
+ * null stops. `DEBUG=flowai` in the environment logs them to stderr.
+ */
+export declare function setLogger(logger: ((record: LogRecord) => void) | null): void
 /**
  * What every flowai object shares. Events are emitted by name with their payload and as
  * 'event' with `{ event, payload }`; 'closed' comes exactly once and last. A listener that
@@ -160,6 +177,68 @@ export declare class ManagementClient extends FlowAIObject {
   getProject(projectId: string): Promise<Resource>
   /** Every member. */
   listMembers(): Promise<Resource[]>
+}
+
+/** Settings of RestClient: left out, a field takes its FLOWAI_* variable or its default. */
+export interface RestClientOptions {
+  apiUrl?: string
+  restUrl?: string
+  messagingKey?: string
+  timeoutMs?: number
+  maxRetries?: number
+  retryBaseMs?: number
+  retryMaxMs?: number
+  proxy?: string
+  caCert?: string
+}
+
+/** The Flow REST API v1: messages with the bot's replies in the answer (sync), threads, handover, bot pause, events, business hours, broadcasts. Only safe calls are retried. */
+export declare class RestClient extends FlowAIObject {
+  constructor(settings?: RestClientOptions)
+  static open(settings?: RestClientOptions): Promise<RestClient>
+  /** Send a message given as the API's JSON (`payload` with `type` and its fields, `originator`, `metadata`) to a thread, or to a new one when `thread_id` is not given; with `sync`, the answer carries the bot's replies. Never retried. */
+  send(message: Record<string, unknown>, options?: { threadId?: string; sync?: boolean; writeConcern?: boolean; timeoutMs?: number }): Promise<SendReceipt>
+  /** Send a text (at most 255 characters) as the external user; with `sync`, the answer carries the bot's replies. Never retried. */
+  sendText(text: string, options?: { threadId?: string; sync?: boolean; writeConcern?: boolean; timeoutMs?: number }): Promise<SendReceipt>
+  /** One page (20 messages) of a thread's messages; pages count from 1. */
+  messagesPage(threadId: string, options?: { page?: number; timeoutMs?: number }): Promise<MessagesPage>
+  /** Every message of a thread, a page fetched when iteration reaches it. */
+  messages(threadId: string): AsyncIterable<Record<string, unknown>>
+  /** One page (20 threads) of the threads; pages count from 1. */
+  threadsPage(options?: { page?: number; timeoutMs?: number }): Promise<ThreadsPage>
+  /** Every thread, a page fetched when iteration reaches it. */
+  threads(): AsyncIterable<ThreadSummary>
+  /** Hand the thread over to a human agent, pausing the bot (for `seconds`, else the service's default). Never retried. */
+  handover(threadId: string, options?: { seconds?: number; timeoutMs?: number }): Promise<unknown>
+  /** Deprecated by the service: use handover. */
+  takeover(threadId: string, options?: { timeoutMs?: number }): Promise<unknown>
+  /** Mark the thread resolved. */
+  resolve(threadId: string, options?: { timeoutMs?: number }): Promise<unknown>
+  /** The events the project's flows can be triggered with. */
+  triggerEvents(options?: { timeoutMs?: number }): Promise<TriggerEvent[]>
+  /** Trigger an event in a thread. Never retried. */
+  triggerEvent(threadId: string, eventName: string, options?: { timeoutMs?: number }): Promise<unknown>
+  /** The project's business hours. */
+  businessHours(options?: { timeoutMs?: number }): Promise<BusinessHours>
+  /** Pause the bot for a thread (for `seconds`, else until resumed). */
+  pause(threadId: string, options?: { seconds?: number; timeoutMs?: number }): Promise<PauseStatus>
+  /** Let the bot answer a paused thread again. */
+  resume(threadId: string, options?: { timeoutMs?: number }): Promise<PauseStatus>
+  /** Whether the bot is paused for a thread. */
+  pauseStatus(threadId: string, options?: { timeoutMs?: number }): Promise<PauseStatus>
+  /** Send one message to many threads at once (the API's broadcast JSON). Never retried. */
+  broadcast(request: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<unknown>
+  /** Send one message to every thread of a segment (the API's JSON with `segmentId`). Never retried. */
+  broadcastSegment(request: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<unknown>
+  /** The project's segments. */
+  segments(options?: { timeoutMs?: number }): Promise<Segment[]>
+}
+
+/** A listing read a page at a time: `next` fetches the following page. */
+export declare class PageCursor extends FlowAIObject {
+  private constructor()
+  /** The following page as `{items, has_more}` (fetched now), or null after the last. */
+  next(): Promise<Page | null>
 }
 
 /** Settings of Session: left out, a field takes its FLOWAI_* variable or its default. */
@@ -257,6 +336,10 @@ export interface WebhookReceiverOptions {
   maxBodyBytes?: number
   queueCapacity?: number
   dedupeCapacity?: number
+  dedupUrl?: string
+  dedupClaimTtlMs?: number
+  dedupDoneTtlMs?: number
+  dedupFailOpen?: boolean
 }
 
 /** An embedded webhook receiver: verified calls arrive as events. */
@@ -298,6 +381,8 @@ export declare class Emulator extends FlowAIObject {
   info(): Promise<EmulatorSettings>
   /** Make a webhook call to a receiver as the service would, and give the HTTP status it answered. */
   postWebhook(url: string, body: string | Buffer, options?: { verifyKey?: string; deliveryId?: string }): Promise<WebhookStatus>
+  /** Change some of the emulator's fault knobs, by their camelCase names (`{"restV1Failures": 1, "restV1Status": 500}` answers the next Flow REST API v1 call with 500), and give them all. */
+  setFaults(faults: Record<string, unknown>): Promise<unknown>
 }
 
 /** Settings of EventBench: left out, a field takes its FLOWAI_* variable or its default. */

@@ -6,6 +6,20 @@
 const { native, FlowAIError, FlowAIObject } = require('./runtime.js')
 const classes = require('./classes.js')
 
-module.exports = { FlowAIError, FlowAIObject, ...classes }
+/**
+ * Send the SDK's log records (REST requests and retries, receiver warnings) to
+ * `logger({ level, levelNumber, target, message })`; null stops. `DEBUG=flowai` logs to stderr.
+ */
+function setLogger(logger) {
+  if (logger !== null && logger !== undefined && typeof logger !== 'function') {
+    throw new TypeError('the logger must be a function or null')
+  }
+  native.setLogger(logger ? (json) => logger(JSON.parse(json)) : null)
+}
+if (/(^|[\s,])flowai(\*|:\*)?($|[\s,])/.test(process.env.DEBUG ?? '')) {
+  setLogger((r) => console.error(`flowai ${r.level} ${r.target}: ${r.message}`))
+}
+
+module.exports = { FlowAIError, FlowAIObject, setLogger, ...classes }
 // The addon itself, for tests/bench/bench.mjs (`_benchFloor`, `_debugBuild`); not API.
 Object.defineProperty(module.exports, '_native', { value: native, enumerable: false })

@@ -43,3 +43,6 @@ export declare function _benchFloor(count: number, intervalUs: number, listener:
 
 /** Whether this addon is an unoptimised build (bench.mjs reports it). */
 export declare function _debugBuild(): boolean
+
+/** Hand every later log record to `logger(json)`; null or undefined: to nobody. */
+export declare function setLogger(logger?: ((arg: string) => void) | undefined | null): void

@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.Handle = nativeBinding.Handle
 module.exports._benchFloor = nativeBinding._benchFloor
 module.exports._debugBuild = nativeBinding._debugBuild
+module.exports.setLogger = nativeBinding.setLogger

@@ -5,13 +5,21 @@
 
 const { EventEmitter } = require('node:events')
 
+// The platform as the addons' names spell it, with the C library on Linux (gnu or musl).
+function platformName() {
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
+  const glibc = process.report?.getReport()?.header?.glibcVersionRuntime
+  return `${process.platform}-${process.arch}-${glibc ? `gnu (glibc ${glibc})` : 'musl'}`
+}
+
 function load() {
   try {
     return require('./native.js')
   } catch (err) {
-    const where = `${process.platform}-${process.arch}`
+    const shipped = require('node:fs').readdirSync(__dirname).filter((f) => f.endsWith('.node'))
     throw new Error(
-      `flowai: no native addon fits this platform (${where}, Node ${process.version}). ` +
+      `flowai: no prebuilt native addon fits this platform (${platformName()}, Node ${process.version}); ` +
+        `this package has: ${shipped.join(', ') || 'none'}. ` +
         'Build one from source with `npm run build` in the flowai package (needs a Rust toolchain).',
       { cause: err },
     )

@@ -32,12 +32,16 @@ run_suite "binding lines" tests/support/binding_lines.sh
 run_suite "rust" cargo test --workspace --quiet
 run_suite "build" cargo build --quiet --workspace
 run_suite "fidelity/run.sh" tests/fidelity/run.sh
+# Not skipped when absent: redis-server is installed by .ci/run (and by the runner itself).
+run_suite "scaling/run.sh" tests/scaling/run.sh
 for runner in tests/peer/run.sh tests/peer/phoenix_js/run.sh tests/c/run.sh tests/python/run.sh tests/node/run.sh; do
     [ -x "$runner" ] && run_suite "${runner#tests/}" "$runner"
 done
 # After the C, Python and Node suites, which build what the conformance programs need.
 # Not skipped when absent: parity across the languages is checked, not hoped for.
 run_suite "conformance/run.sh" tests/conformance/run.sh
+# The packages as users install them, no Rust on PATH; builds dist/ (profile `dist`) once.
+run_suite "packaging/run.sh" tests/packaging/run.sh
 for runner in tests/readme/run.sh tests/deny/run.sh; do
     [ -x "$runner" ] && run_suite "${runner#tests/}" "$runner"
 done

@@ -4,10 +4,16 @@
 //! API leaves the file (and its timestamp) alone and CI can check it with `git diff`. The
 //! `include/flowai_methods.h` it includes and `src/generated.rs` come from flowai-ffi's
 //! method and error tables instead (`FLOWAI_BLESS=1 cargo test -p flowai-ffi --test generated`).
+//! Without the `header` feature (the packages of bindings/dist.sh) the committed header is
+//! used as it is.
 
-use std::path::PathBuf;
+#[cfg(not(feature = "header"))]
+fn main() {}
 
+#[cfg(feature = "header")]
 fn main() {
+    use std::path::PathBuf;
+
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     let crate_dir =

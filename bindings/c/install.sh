@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build libflowai (release unless PROFILE=debug; or take it from FLOWAI_LIB_DIR) and install it with its header and a
-# pkg-config file:  bindings/c/install.sh PREFIX
+# Build libflowai (release unless PROFILE=debug or another Cargo profile; or take it from FLOWAI_LIB_DIR) and install it
+# with its header, a pkg-config file and a CMake package:  bindings/c/install.sh PREFIX
+# RELOCATABLE=1 writes a flowai.pc that finds the prefix from its own place (${pcfiledir}), for a tarball.
 # Then: PKG_CONFIG_PATH=PREFIX/lib/pkgconfig cc app.c $(pkg-config --cflags --libs flowai)
 # (add -Wl,-rpath,PREFIX/lib or set LD_LIBRARY_PATH when PREFIX/lib is not a system path).
 set -euo pipefail
@@ -17,10 +18,10 @@ if [ -n "${FLOWAI_LIB_DIR:-}" ]; then
     # Already built (e.g. by tests/c/run.sh): install that build as it is.
     libdir="$FLOWAI_LIB_DIR"
 else
-    if [ "$profile" = release ]; then
-        cargo build --quiet --release -p flowai-c
-    else
+    if [ "$profile" = debug ]; then
         cargo build --quiet -p flowai-c
+    else
+        cargo build --quiet --profile "$profile" -p flowai-c
     fi
     target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
     libdir="$target_dir/$profile"
@@ -33,6 +34,12 @@ for lib in libflowai.so libflowai.dylib libflowai.a; do
         cp "$libdir/$lib" "$prefix/lib/"
     fi
 done
-sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" bindings/c/flowai.pc.in \
+pc_prefix="$prefix"
+[ "${RELOCATABLE:-0}" = 1 ] && pc_prefix='${pcfiledir}/../..'
+sed -e "s|@PREFIX@|$pc_prefix|" -e "s|@VERSION@|$version|" bindings/c/flowai.pc.in \
     >"$prefix/lib/pkgconfig/flowai.pc"
+mkdir -p "$prefix/lib/cmake/flowai"
+for file in flowai-config.cmake flowai-config-version.cmake; do
+    sed -e "s|@VERSION@|$version|" "bindings/c/$file.in" >"$prefix/lib/cmake/flowai/$file"
+done
 echo "installed flowai $version into $prefix"

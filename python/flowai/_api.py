@@ -8,6 +8,7 @@ crates/flowai-ffi/src/codegen/python.rs: do not edit.
 from __future__ import annotations
 
 import builtins
+from collections.abc import AsyncIterator, Iterator
 from os import fspath as _fspath
 from typing import Any
 
@@ -31,6 +32,8 @@ __all__ = [
     "MisuseError",
     "MessagingClient",
     "ManagementClient",
+    "RestClient",
+    "PageCursor",
     "Session",
     "AidaClient",
     "AidaSession",
@@ -38,6 +41,7 @@ __all__ = [
     "WebhookVerifier",
     "Emulator",
     "EventBench",
+    "Pages",
 ]
 
 #: Every event name; `closed` is always the last event of an object.
@@ -176,6 +180,35 @@ def _error(code: str, message: str, status: int | None) -> FlowAIError:
 
 def _fspath_or_none(path: Any) -> Any:
     return None if path is None else _fspath(path)
+
+
+class Pages:
+    """The items of a listing, fetched a page at a time when iteration reaches them:
+    ``for item in pages`` (waiting with the GIL released) or ``async for item in pages``.
+    Each iteration starts again from the first page; an error of a fetch is raised there.
+    """
+
+    def __init__(self, owner: Object, method: str, args: dict[str, Any]) -> None:
+        self._owner = owner
+        self._method = method
+        self._args = args
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        cursor = self._owner.call(self._method, self._args)
+        try:
+            while (page := cursor.next()) is not None:
+                yield from page["items"]
+        finally:
+            cursor.close()
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        cursor = await self._owner.call_async(self._method, self._args)
+        try:
+            while (page := await cursor.next_async()) is not None:
+                for item in page["items"]:
+                    yield item
+        finally:
+            await cursor.close_async()
 
 
 class MessagingClient(Object):
@@ -346,6 +379,168 @@ class ManagementClient(Object):
     async def list_members_async(self):
         """Every member. (asyncio)"""
         return await self._handle.call_async("list_members")
+
+
+class RestClient(Object):
+    """The Flow REST API v1: messages with the bot's replies in the answer (sync), threads, handover, bot pause, events, business hours, broadcasts. Only safe calls are retried.
+
+    Settings: api_url, rest_url, messaging_key, timeout_ms, max_retries, retry_base_ms, retry_max_ms, proxy, ca_cert.
+    """
+
+    _kind = "rest"
+
+    def send(self, message, *, thread_id=None, sync=None, write_concern=None, timeout_ms=None):
+        """Send a message given as the API's JSON (`payload` with `type` and its fields, `originator`, `metadata`) to a thread, or to a new one when `thread_id` is not given; with `sync`, the answer carries the bot's replies. Never retried."""
+        return self._handle.call("send", {"message": message, "thread_id": thread_id, "sync": sync, "write_concern": write_concern, "timeout_ms": timeout_ms})
+
+    async def send_async(self, message, *, thread_id=None, sync=None, write_concern=None, timeout_ms=None):
+        """Send a message given as the API's JSON (`payload` with `type` and its fields, `originator`, `metadata`) to a thread, or to a new one when `thread_id` is not given; with `sync`, the answer carries the bot's replies. Never retried. (asyncio)"""
+        return await self._handle.call_async("send", {"message": message, "thread_id": thread_id, "sync": sync, "write_concern": write_concern, "timeout_ms": timeout_ms})
+
+    def send_text(self, text, *, thread_id=None, sync=None, write_concern=None, timeout_ms=None):
+        """Send a text (at most 255 characters) as the external user; with `sync`, the answer carries the bot's replies. Never retried."""
+        return self._handle.call("send_text", {"text": text, "thread_id": thread_id, "sync": sync, "write_concern": write_concern, "timeout_ms": timeout_ms})
+
+    async def send_text_async(self, text, *, thread_id=None, sync=None, write_concern=None, timeout_ms=None):
+        """Send a text (at most 255 characters) as the external user; with `sync`, the answer carries the bot's replies. Never retried. (asyncio)"""
+        return await self._handle.call_async("send_text", {"text": text, "thread_id": thread_id, "sync": sync, "write_concern": write_concern, "timeout_ms": timeout_ms})
+
+    def messages_page(self, thread_id, *, page=None, timeout_ms=None):
+        """One page (20 messages) of a thread's messages; pages count from 1."""
+        return self._handle.call("messages_page", {"thread_id": thread_id, "page": page, "timeout_ms": timeout_ms})
+
+    async def messages_page_async(self, thread_id, *, page=None, timeout_ms=None):
+        """One page (20 messages) of a thread's messages; pages count from 1. (asyncio)"""
+        return await self._handle.call_async("messages_page", {"thread_id": thread_id, "page": page, "timeout_ms": timeout_ms})
+
+    def messages(self, thread_id):
+        """Every message of a thread, a page fetched when iteration reaches it. Iterate with ``for`` or ``async for``."""
+        return Pages(self, "messages", {"thread_id": thread_id})
+
+    def threads_page(self, *, page=None, timeout_ms=None):
+        """One page (20 threads) of the threads; pages count from 1."""
+        return self._handle.call("threads_page", {"page": page, "timeout_ms": timeout_ms})
+
+    async def threads_page_async(self, *, page=None, timeout_ms=None):
+        """One page (20 threads) of the threads; pages count from 1. (asyncio)"""
+        return await self._handle.call_async("threads_page", {"page": page, "timeout_ms": timeout_ms})
+
+    def threads(self):
+        """Every thread, a page fetched when iteration reaches it. Iterate with ``for`` or ``async for``."""
+        return Pages(self, "threads", {})
+
+    def handover(self, thread_id, *, seconds=None, timeout_ms=None):
+        """Hand the thread over to a human agent, pausing the bot (for `seconds`, else the service's default). Never retried."""
+        return self._handle.call("handover", {"thread_id": thread_id, "seconds": seconds, "timeout_ms": timeout_ms})
+
+    async def handover_async(self, thread_id, *, seconds=None, timeout_ms=None):
+        """Hand the thread over to a human agent, pausing the bot (for `seconds`, else the service's default). Never retried. (asyncio)"""
+        return await self._handle.call_async("handover", {"thread_id": thread_id, "seconds": seconds, "timeout_ms": timeout_ms})
+
+    def takeover(self, thread_id, *, timeout_ms=None):
+        """Deprecated by the service: use handover."""
+        return self._handle.call("takeover", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    async def takeover_async(self, thread_id, *, timeout_ms=None):
+        """Deprecated by the service: use handover. (asyncio)"""
+        return await self._handle.call_async("takeover", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    def resolve(self, thread_id, *, timeout_ms=None):
+        """Mark the thread resolved."""
+        return self._handle.call("resolve", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    async def resolve_async(self, thread_id, *, timeout_ms=None):
+        """Mark the thread resolved. (asyncio)"""
+        return await self._handle.call_async("resolve", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    def trigger_events(self, *, timeout_ms=None):
+        """The events the project's flows can be triggered with."""
+        return self._handle.call("trigger_events", {"timeout_ms": timeout_ms})
+
+    async def trigger_events_async(self, *, timeout_ms=None):
+        """The events the project's flows can be triggered with. (asyncio)"""
+        return await self._handle.call_async("trigger_events", {"timeout_ms": timeout_ms})
+
+    def trigger_event(self, thread_id, event_name, *, timeout_ms=None):
+        """Trigger an event in a thread. Never retried."""
+        return self._handle.call("trigger_event", {"thread_id": thread_id, "event_name": event_name, "timeout_ms": timeout_ms})
+
+    async def trigger_event_async(self, thread_id, event_name, *, timeout_ms=None):
+        """Trigger an event in a thread. Never retried. (asyncio)"""
+        return await self._handle.call_async("trigger_event", {"thread_id": thread_id, "event_name": event_name, "timeout_ms": timeout_ms})
+
+    def business_hours(self, *, timeout_ms=None):
+        """The project's business hours."""
+        return self._handle.call("business_hours", {"timeout_ms": timeout_ms})
+
+    async def business_hours_async(self, *, timeout_ms=None):
+        """The project's business hours. (asyncio)"""
+        return await self._handle.call_async("business_hours", {"timeout_ms": timeout_ms})
+
+    def pause(self, thread_id, *, seconds=None, timeout_ms=None):
+        """Pause the bot for a thread (for `seconds`, else until resumed)."""
+        return self._handle.call("pause", {"thread_id": thread_id, "seconds": seconds, "timeout_ms": timeout_ms})
+
+    async def pause_async(self, thread_id, *, seconds=None, timeout_ms=None):
+        """Pause the bot for a thread (for `seconds`, else until resumed). (asyncio)"""
+        return await self._handle.call_async("pause", {"thread_id": thread_id, "seconds": seconds, "timeout_ms": timeout_ms})
+
+    def resume(self, thread_id, *, timeout_ms=None):
+        """Let the bot answer a paused thread again."""
+        return self._handle.call("resume", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    async def resume_async(self, thread_id, *, timeout_ms=None):
+        """Let the bot answer a paused thread again. (asyncio)"""
+        return await self._handle.call_async("resume", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    def pause_status(self, thread_id, *, timeout_ms=None):
+        """Whether the bot is paused for a thread."""
+        return self._handle.call("pause_status", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    async def pause_status_async(self, thread_id, *, timeout_ms=None):
+        """Whether the bot is paused for a thread. (asyncio)"""
+        return await self._handle.call_async("pause_status", {"thread_id": thread_id, "timeout_ms": timeout_ms})
+
+    def broadcast(self, request, *, timeout_ms=None):
+        """Send one message to many threads at once (the API's broadcast JSON). Never retried."""
+        return self._handle.call("broadcast", {"request": request, "timeout_ms": timeout_ms})
+
+    async def broadcast_async(self, request, *, timeout_ms=None):
+        """Send one message to many threads at once (the API's broadcast JSON). Never retried. (asyncio)"""
+        return await self._handle.call_async("broadcast", {"request": request, "timeout_ms": timeout_ms})
+
+    def broadcast_segment(self, request, *, timeout_ms=None):
+        """Send one message to every thread of a segment (the API's JSON with `segmentId`). Never retried."""
+        return self._handle.call("broadcast_segment", {"request": request, "timeout_ms": timeout_ms})
+
+    async def broadcast_segment_async(self, request, *, timeout_ms=None):
+        """Send one message to every thread of a segment (the API's JSON with `segmentId`). Never retried. (asyncio)"""
+        return await self._handle.call_async("broadcast_segment", {"request": request, "timeout_ms": timeout_ms})
+
+    def segments(self, *, timeout_ms=None):
+        """The project's segments."""
+        return self._handle.call("segments", {"timeout_ms": timeout_ms})
+
+    async def segments_async(self, *, timeout_ms=None):
+        """The project's segments. (asyncio)"""
+        return await self._handle.call_async("segments", {"timeout_ms": timeout_ms})
+
+
+class PageCursor(Object):
+    """A listing read a page at a time: `next` fetches the following page.
+
+    Made by ``RestClient.messages`` or ``RestClient.threads``.
+    """
+
+    _kind = "page_cursor"
+
+    def next(self):
+        """The following page as `{items, has_more}` (fetched now), or null after the last."""
+        return self._handle.call("next")
+
+    async def next_async(self):
+        """The following page as `{items, has_more}` (fetched now), or null after the last. (asyncio)"""
+        return await self._handle.call_async("next")
 
 
 class Session(Object):
@@ -522,7 +717,7 @@ class AidaSession(Object):
 class WebhookReceiver(Object):
     """An embedded webhook receiver: verified calls arrive as events.
 
-    Settings: verify_key, host, port, path, verify_header, max_body_bytes, queue_capacity, dedupe_capacity.
+    Settings: verify_key, host, port, path, verify_header, max_body_bytes, queue_capacity, dedupe_capacity, dedup_url, dedup_claim_ttl_ms, dedup_done_ttl_ms, dedup_fail_open.
     """
 
     _kind = "receiver"
@@ -576,6 +771,14 @@ class Emulator(Object):
     async def post_webhook_async(self, url, body, *, verify_key=None, delivery_id=None):
         """Make a webhook call to a receiver as the service would, and give the HTTP status it answered. (asyncio)"""
         return await self._handle.call_async("post_webhook", {"url": url, "body": body, "verify_key": verify_key, "delivery_id": delivery_id})
+
+    def set_faults(self, faults):
+        """Change some of the emulator's fault knobs, by their camelCase names (`{"restV1Failures": 1, "restV1Status": 500}` answers the next Flow REST API v1 call with 500), and give them all."""
+        return self._handle.call("set_faults", {"faults": faults})
+
+    async def set_faults_async(self, faults):
+        """Change some of the emulator's fault knobs, by their camelCase names (`{"restV1Failures": 1, "restV1Status": 500}` answers the next Flow REST API v1 call with 500), and give them all. (asyncio)"""
+        return await self._handle.call_async("set_faults", {"faults": faults})
 
 
 class EventBench(Object):

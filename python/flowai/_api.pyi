@@ -7,6 +7,7 @@ crates/flowai-ffi/src/codegen/python.rs: do not edit.
 
 import builtins
 import os
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from ._object import Object
@@ -29,6 +30,8 @@ __all__ = [
     "MisuseError",
     "MessagingClient",
     "ManagementClient",
+    "RestClient",
+    "PageCursor",
     "Session",
     "AidaClient",
     "AidaSession",
@@ -36,6 +39,7 @@ __all__ = [
     "WebhookVerifier",
     "Emulator",
     "EventBench",
+    "Pages",
 ]
 
 #: Every event name; `closed` is always the last event of an object.
@@ -108,6 +112,17 @@ class MisuseError(FlowAIError):
 ERRORS: dict[str, type[FlowAIError]]
 
 def _error(code: str, message: str, status: int | None) -> FlowAIError: ...
+
+
+class Pages:
+    """The items of a listing, fetched a page at a time when iteration reaches them:
+    ``for item in pages`` (waiting with the GIL released) or ``async for item in pages``.
+    Each iteration starts again from the first page; an error of a fetch is raised there.
+    """
+
+    def __init__(self, owner: Object, method: str, args: dict[str, Any]) -> None: ...
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
 
 
 class MessagingClient(Object):
@@ -210,6 +225,98 @@ class ManagementClient(Object):
     def list_members(self) -> list[dict[str, Any]]: ...
 
     async def list_members_async(self) -> list[dict[str, Any]]: ...
+
+
+class RestClient(Object):
+    """The Flow REST API v1: messages with the bot's replies in the answer (sync), threads, handover, bot pause, events, business hours, broadcasts. Only safe calls are retried.
+
+    Settings: api_url, rest_url, messaging_key, timeout_ms, max_retries, retry_base_ms, retry_max_ms, proxy, ca_cert.
+    """
+
+    def __init__(self, *, api_url: str | None = None, rest_url: str | None = None, messaging_key: str | None = None, timeout_ms: int | None = None, max_retries: int | None = None, retry_base_ms: int | None = None, retry_max_ms: int | None = None, proxy: str | None = None, ca_cert: str | None = None) -> None: ...
+    @classmethod
+    def connect(cls, *, api_url: str | None = None, rest_url: str | None = None, messaging_key: str | None = None, timeout_ms: int | None = None, max_retries: int | None = None, retry_base_ms: int | None = None, retry_max_ms: int | None = None, proxy: str | None = None, ca_cert: str | None = None) -> RestClient: ...  # type: ignore[override]
+    @classmethod
+    async def connect_async(cls, *, api_url: str | None = None, rest_url: str | None = None, messaging_key: str | None = None, timeout_ms: int | None = None, max_retries: int | None = None, retry_base_ms: int | None = None, retry_max_ms: int | None = None, proxy: str | None = None, ca_cert: str | None = None) -> RestClient: ...  # type: ignore[override]
+
+    def send(self, message: dict[str, Any], *, thread_id: str | None = None, sync: bool | None = None, write_concern: bool | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def send_async(self, message: dict[str, Any], *, thread_id: str | None = None, sync: bool | None = None, write_concern: bool | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def send_text(self, text: str, *, thread_id: str | None = None, sync: bool | None = None, write_concern: bool | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def send_text_async(self, text: str, *, thread_id: str | None = None, sync: bool | None = None, write_concern: bool | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def messages_page(self, thread_id: str, *, page: int | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def messages_page_async(self, thread_id: str, *, page: int | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def messages(self, thread_id: str) -> Pages: ...
+
+    def threads_page(self, *, page: int | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def threads_page_async(self, *, page: int | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def threads(self) -> Pages: ...
+
+    def handover(self, thread_id: str, *, seconds: int | None = None, timeout_ms: int | None = None) -> Any: ...
+
+    async def handover_async(self, thread_id: str, *, seconds: int | None = None, timeout_ms: int | None = None) -> Any: ...
+
+    def takeover(self, thread_id: str, *, timeout_ms: int | None = None) -> Any: ...
+
+    async def takeover_async(self, thread_id: str, *, timeout_ms: int | None = None) -> Any: ...
+
+    def resolve(self, thread_id: str, *, timeout_ms: int | None = None) -> Any: ...
+
+    async def resolve_async(self, thread_id: str, *, timeout_ms: int | None = None) -> Any: ...
+
+    def trigger_events(self, *, timeout_ms: int | None = None) -> list[dict[str, Any]]: ...
+
+    async def trigger_events_async(self, *, timeout_ms: int | None = None) -> list[dict[str, Any]]: ...
+
+    def trigger_event(self, thread_id: str, event_name: str, *, timeout_ms: int | None = None) -> Any: ...
+
+    async def trigger_event_async(self, thread_id: str, event_name: str, *, timeout_ms: int | None = None) -> Any: ...
+
+    def business_hours(self, *, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def business_hours_async(self, *, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def pause(self, thread_id: str, *, seconds: int | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def pause_async(self, thread_id: str, *, seconds: int | None = None, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def resume(self, thread_id: str, *, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def resume_async(self, thread_id: str, *, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def pause_status(self, thread_id: str, *, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    async def pause_status_async(self, thread_id: str, *, timeout_ms: int | None = None) -> dict[str, Any]: ...
+
+    def broadcast(self, request: dict[str, Any], *, timeout_ms: int | None = None) -> Any: ...
+
+    async def broadcast_async(self, request: dict[str, Any], *, timeout_ms: int | None = None) -> Any: ...
+
+    def broadcast_segment(self, request: dict[str, Any], *, timeout_ms: int | None = None) -> Any: ...
+
+    async def broadcast_segment_async(self, request: dict[str, Any], *, timeout_ms: int | None = None) -> Any: ...
+
+    def segments(self, *, timeout_ms: int | None = None) -> list[dict[str, Any]]: ...
+
+    async def segments_async(self, *, timeout_ms: int | None = None) -> list[dict[str, Any]]: ...
+
+
+class PageCursor(Object):
+    """A listing read a page at a time: `next` fetches the following page.
+
+    Made by ``RestClient.messages`` or ``RestClient.threads``.
+    """
+
+    def next(self) -> dict[str, Any] | None: ...
+
+    async def next_async(self) -> dict[str, Any] | None: ...
 
 
 class Session(Object):
@@ -320,14 +427,14 @@ class AidaSession(Object):
 class WebhookReceiver(Object):
     """An embedded webhook receiver: verified calls arrive as events.
 
-    Settings: verify_key, host, port, path, verify_header, max_body_bytes, queue_capacity, dedupe_capacity.
+    Settings: verify_key, host, port, path, verify_header, max_body_bytes, queue_capacity, dedupe_capacity, dedup_url, dedup_claim_ttl_ms, dedup_done_ttl_ms, dedup_fail_open.
     """
 
-    def __init__(self, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None) -> None: ...
+    def __init__(self, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None, dedup_url: str | None = None, dedup_claim_ttl_ms: int | None = None, dedup_done_ttl_ms: int | None = None, dedup_fail_open: bool | None = None) -> None: ...
     @classmethod
-    def connect(cls, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None) -> WebhookReceiver: ...  # type: ignore[override]
+    def connect(cls, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None, dedup_url: str | None = None, dedup_claim_ttl_ms: int | None = None, dedup_done_ttl_ms: int | None = None, dedup_fail_open: bool | None = None) -> WebhookReceiver: ...  # type: ignore[override]
     @classmethod
-    async def connect_async(cls, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None) -> WebhookReceiver: ...  # type: ignore[override]
+    async def connect_async(cls, *, verify_key: str | None = None, host: str | None = None, port: int | None = None, path: str | None = None, verify_header: str | None = None, max_body_bytes: int | None = None, queue_capacity: int | None = None, dedupe_capacity: int | None = None, dedup_url: str | None = None, dedup_claim_ttl_ms: int | None = None, dedup_done_ttl_ms: int | None = None, dedup_fail_open: bool | None = None) -> WebhookReceiver: ...  # type: ignore[override]
 
     def info(self) -> dict[str, Any]: ...
 
@@ -370,6 +477,10 @@ class Emulator(Object):
     def post_webhook(self, url: str, body: str, *, verify_key: str | None = None, delivery_id: str | None = None) -> dict[str, Any]: ...
 
     async def post_webhook_async(self, url: str, body: str, *, verify_key: str | None = None, delivery_id: str | None = None) -> dict[str, Any]: ...
+
+    def set_faults(self, faults: dict[str, Any]) -> Any: ...
+
+    async def set_faults_async(self, faults: dict[str, Any]) -> Any: ...
 
 
 class EventBench(Object):

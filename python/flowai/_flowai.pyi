@@ -8,11 +8,11 @@ crates/flowai-ffi/src/codegen/python.rs: do not edit.
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar, final
 
-__all__ = ["Handle", "Events", "as_sdk_thread", "report", "ensure_may_block", "__version__", "ERRORS", "EVENT_NAMES", "MAX_BATCH", "DEBUG_BUILD"]
+__all__ = ["Handle", "Events", "as_sdk_thread", "report", "ensure_may_block", "set_log_handler", "__version__", "ERRORS", "EVENT_NAMES", "MAX_BATCH", "DEBUG_BUILD"]
 
 _T = TypeVar("_T")
-_Opened = Literal["messaging", "management", "session", "aida", "receiver", "verifier", "emulator", "bench"]
-_Kind = Literal["messaging", "management", "session", "aida", "aida_session", "receiver", "verifier", "emulator", "bench"]
+_Opened = Literal["messaging", "management", "rest", "session", "aida", "receiver", "verifier", "emulator", "bench"]
+_Kind = Literal["messaging", "management", "rest", "page_cursor", "session", "aida", "aida_session", "receiver", "verifier", "emulator", "bench"]
 
 __version__: str
 #: (code, number, meaning) of every error code, FLOWAI_OK first.
@@ -45,3 +45,4 @@ class Events:
 def as_sdk_thread(f: Callable[..., _T], *args: Any) -> _T: ...
 def report(exc: BaseException, source: object) -> None: ...
 def ensure_may_block() -> None: ...
+def set_log_handler(handler: Callable[[int, str, str], object] | None) -> None: ...

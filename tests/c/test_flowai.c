@@ -1999,6 +1999,60 @@ static void test_many(void) {
     counter_destroy(&clients);
 }
 
+/* ---------- the REST API v1: a listing walked with a page cursor ---------- */
+
+/* How many times `needle` occurs in `text`. */
+static int occurrences(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *at = text; at != NULL && (at = strstr(at, needle)) != NULL; at += strlen(needle)) n++;
+    return n;
+}
+
+static void test_rest(void) {
+    FlowaiHandle *emu = OPEN(FLOWAI_KIND_EMULATOR, "{}", NULL);
+    char *s = emu ? CALL(emu, FLOWAI_EMULATOR_INFO, NULL) : NULL;
+    FlowaiHandle *rest = s ? OPEN(FLOWAI_KIND_REST, s, NULL) : NULL;
+    if (rest != NULL) {
+        char *receipt = CALL(rest, FLOWAI_REST_SEND_TEXT, "{\"text\":\"hi\",\"sync\":true}");
+        CHECK(has(receipt, "customer service demo bot"));
+        flowai_string_free(receipt);
+        for (int i = 0; i < 44; i++) flowai_string_free(CALL(rest, FLOWAI_REST_SEND_TEXT, "{\"text\":\"hello\"}"));
+        CALL_FAILS(rest, FLOWAI_REST_SEND_TEXT, "{\"text\":\"hi\",\"sync\":1}", FLOWAI_INVALID_ARGUMENT,
+                   "`sync` must be a boolean");
+
+        /* Each next fetches one page, then null once the listing is over. */
+        Collector cc;
+        collector_init(&cc);
+        FlowaiHandle *cursor = OPEN_BY(rest, FLOWAI_REST_THREADS, NULL, &cc);
+        int pages = 0, items = 0, more = 0;
+        char *page = NULL;
+        while (cursor != NULL && (page = CALL(cursor, FLOWAI_PAGE_CURSOR_NEXT, NULL)) != NULL) {
+            int done = strcmp(page, "null") == 0;
+            if (!done) {
+                pages++;
+                items += occurrences(page, "\"threadId\":");
+                more += has(page, "\"has_more\":true");
+            }
+            flowai_string_free(page);
+            if (done) break;
+        }
+        CHECK(pages == 3 && items == 45 && more == 2);
+        if (cursor != NULL) {
+            CHECK_STATUS(flowai_close(cursor), FLOWAI_OK);
+            flowai_free(cursor);
+            CHECK_ENDED(&cc);
+        }
+        collector_destroy(&cc);
+        CHECK_STATUS(flowai_close(rest), FLOWAI_OK);
+        flowai_free(rest);
+    }
+    flowai_string_free(s);
+    if (emu != NULL) {
+        CHECK_STATUS(flowai_close(emu), FLOWAI_OK);
+        flowai_free(emu);
+    }
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (getenv("FLOWAI_API_URL") == NULL) {
@@ -2017,6 +2071,7 @@ int main(void) {
         {"threads", test_threads},
         {"verifier", test_verifier},
         {"management", test_management},
+        {"rest v1", test_rest},
         {"session", test_session},
         {"aida", test_aida},
         {"bench", test_bench},

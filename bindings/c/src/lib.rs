@@ -4,6 +4,7 @@
 //! flowai-ffi's method table, so C offers exactly what Python and Node offer.
 //! `include/flowai_methods.h` (generated from that table) lists the kinds and methods.
 
+mod emulator;
 mod ffi;
 #[rustfmt::skip]
 mod generated;
@@ -16,6 +17,7 @@ use flowai_ffi::errors::to_value;
 use flowai_ffi::runtime::on_sdk_thread;
 use flowai_ffi::{Case, Error, Handle, Reply};
 
+pub use crate::emulator::{flowai_emulator_start, flowai_emulator_stop};
 use crate::ffi::{
     AppPtr, Listener, Released, Result, c_string, guard, guard_value, json, last_error, owned,
     status_of, text,

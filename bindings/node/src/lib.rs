@@ -8,6 +8,7 @@
 
 mod bench;
 mod events;
+mod logging;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 pub use bench::{bench_floor, debug_build};
+pub use logging::set_logger;
 
 /// What settles a promise, run on the JS thread.
 type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<T>>;

@@ -7,6 +7,8 @@
 mod convert;
 mod handle;
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -31,6 +33,23 @@ fn report(exc: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>) {
     PyErr::from_value(exc.clone()).write_unraisable(exc.py(), Some(source));
 }
 
+/// Hand the SDK's log records to `handler(level, target, message)` (None: to nobody). It
+/// runs on the thread that logged, entering the interpreter only while it is alive.
+#[pyfunction]
+fn set_log_handler(handler: Option<Py<PyAny>>) {
+    let sink = handler.map(|handler| -> flowai_ffi::logging::LogSink {
+        Arc::new(move |r: &flowai_ffi::logging::LogRecord| {
+            Python::try_attach(|py| {
+                let args = (r.level_number, r.target.as_str(), r.message.as_str());
+                if let Err(e) = handler.call1(py, args) {
+                    e.write_unraisable(py, Some(handler.bind(py)));
+                }
+            });
+        })
+    });
+    flowai_ffi::logging::set_sink(sink);
+}
+
 #[pymodule]
 fn _flowai(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // pyo3-async-runtimes runs awaitables on flowai-ffi's runtime: one runtime per process.
@@ -42,6 +61,7 @@ fn _flowai(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(as_sdk_thread, m)?)?;
     m.add_function(wrap_pyfunction!(report, m)?)?;
     m.add_function(wrap_pyfunction!(ensure_may_block, m)?)?;
+    m.add_function(wrap_pyfunction!(set_log_handler, m)?)?;
     m.add("__version__", flowai_ffi::VERSION)?;
     let errors: Vec<(&str, i32, &str)> = flowai_ffi::errors::table()
         .into_iter()

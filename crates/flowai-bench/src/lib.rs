@@ -7,6 +7,7 @@
 //! so one side's freed memory never flatters the other's RSS figure.
 
 pub mod emulator;
+pub mod redis;
 pub mod rest;
 pub mod socket;
 pub mod stats;
@@ -111,6 +112,21 @@ pub struct RateReport {
     pub meets_bar: bool,
 }
 
+/// The webhook receiver with a shared store against itself with the memory store.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedStoreReport {
+    /// Whether a redis-server was found and the row measured.
+    pub measured: bool,
+    /// Verified events per second with the Redis store (claim and done mark per call).
+    pub redis_per_s: f64,
+    /// Verified events per second with the memory store, measured in the same run.
+    pub memory_per_s: f64,
+    /// `redis_per_s / memory_per_s`.
+    pub ratio: f64,
+    /// What was measured, or why not.
+    pub note: String,
+}
+
 /// Many concurrent sessions in one process.
 #[derive(Debug, Clone, Serialize)]
 pub struct ManyReport {
@@ -157,6 +173,8 @@ pub struct Report {
     pub socket_many: ManyReport,
     /// Webhook receiver, verified events per second into a callback.
     pub webhook_receiver: RateReport,
+    /// The same receiver deduplicating through Redis, next to its memory store.
+    pub webhook_receiver_redis: SharedStoreReport,
     /// REST text messages per second with keep-alive.
     pub rest_send: RateReport,
 }
@@ -238,6 +256,22 @@ impl Report {
             format!("verified, into a callback; median of {WEBHOOK_ROUNDS}"),
             w.meets_bar,
         );
+        let s = &self.webhook_receiver_redis;
+        if s.measured {
+            out.push_str(&format!(
+                // The name is longer than the column: the first figure gives up the room.
+                "{:<22} {:>8.0} {:>12.0} {:<9} {:>6.2}  {:<38} {}\n",
+                "webhook_receiver_redis",
+                s.redis_per_s,
+                s.memory_per_s,
+                "events/s",
+                s.ratio,
+                s.note,
+                "-"
+            ));
+        } else {
+            out.push_str(&format!("{:<18} {}\n", "webhook_receiver_redis", s.note));
+        }
         let r = &self.rest_send;
         line(
             &mut out,
@@ -292,7 +326,9 @@ impl CpuMeter {
 pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<Report, String> {
     raise_file_limit();
     let (warmup, measure) = (options.warmup(), options.measure());
-    let total = 6 * options.rounds() as usize + 2 + 2 * WEBHOOK_ROUNDS;
+    let redis = redis::RedisServer::start()?;
+    let redis_rounds = if redis.is_some() { WEBHOOK_ROUNDS } else { 0 };
+    let total = 6 * options.rounds() as usize + 2 + 2 * WEBHOOK_ROUNDS + redis_rounds;
     let mut step = 0;
     let mut say = |what: &str| {
         step += 1;
@@ -372,7 +408,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
 
     // Both receivers share the machine with the load generator, so one short run swings
     // by ±20 %: interleave rounds of each side and compare the medians.
-    let (mut sdk_rounds, mut raw_rounds) = (Vec::new(), Vec::new());
+    let (mut sdk_rounds, mut raw_rounds, mut redis_rounds) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=WEBHOOK_ROUNDS {
         say(&format!(
             "webhook_receiver: flowai-core, round {round}/{WEBHOOK_ROUNDS}"
@@ -383,14 +419,35 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
             "webhook_receiver: raw axum, round {round}/{WEBHOOK_ROUNDS}"
         ));
         raw_rounds.push(webhook::run(webhook::Receiver::Raw, hook_warmup, measure).await?);
+        if let Some(server) = &redis {
+            say(&format!(
+                "webhook_receiver_redis: flowai-core with Redis, round {round}/{WEBHOOK_ROUNDS}"
+            ));
+            let which = webhook::Receiver::SdkRedis(server.url());
+            redis_rounds.push(webhook::run(which, hook_warmup, measure).await?);
+        }
     }
-    let webhook_receiver = rate_report(
-        stats::median(&mut sdk_rounds),
-        stats::median(&mut raw_rounds),
-        0.0,
-        0.0,
-        0.75,
-    );
+    let memory = stats::median(&mut sdk_rounds);
+    let webhook_receiver = rate_report(memory, stats::median(&mut raw_rounds), 0.0, 0.0, 0.75);
+    let webhook_receiver_redis = match redis {
+        Some(_) => {
+            let shared = stats::median(&mut redis_rounds);
+            SharedStoreReport {
+                measured: true,
+                redis_per_s: round(shared, 0),
+                memory_per_s: round(memory, 0),
+                ratio: round(ratio(shared, memory), 3),
+                note: format!("sdk: Redis store, raw: memory store; median of {WEBHOOK_ROUNDS}"),
+            }
+        }
+        None => SharedStoreReport {
+            measured: false,
+            redis_per_s: 0.0,
+            memory_per_s: round(memory, 0),
+            ratio: 0.0,
+            note: "not measured: no redis-server on PATH".into(),
+        },
+    };
 
     let emu = EmulatorChild::spawn(&options.program).await?;
     let (sdk, raw) = alternate(
@@ -412,6 +469,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
         socket_pipelined,
         socket_many,
         webhook_receiver,
+        webhook_receiver_redis,
         rest_send,
     })
 }

@@ -3,7 +3,8 @@
 //!
 //! A load generator on a thread of its own plays the service: keep-alive HTTP/1.1
 //! connections posting `message.reply` events with the verify key and a delivery id
-//! header, as the emulator's webhook delivery does.
+//! header, as the emulator's webhook delivery does. The SDK's receiver runs with its
+//! memory store, or with a Redis store as replicas share one.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -64,10 +65,12 @@ fn event_body() -> Bytes {
 }
 
 /// Which receiver to drive.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Receiver {
-    /// flowai-core's [`WebhookReceiver`].
+    /// flowai-core's [`WebhookReceiver`], deduplicating in memory.
     Sdk,
+    /// flowai-core's [`WebhookReceiver`], deduplicating through the Redis at this URL.
+    SdkRedis(String),
     /// A minimal axum handler.
     Raw,
 }
@@ -75,10 +78,16 @@ pub enum Receiver {
 /// Verified events per second that reached the callback during `measure`.
 pub async fn run(which: Receiver, warmup: Duration, measure: Duration) -> Result<f64, String> {
     let count = Arc::new(AtomicU64::new(0));
+    let shared = match &which {
+        Receiver::SdkRedis(url) => Some(url.clone()),
+        Receiver::Sdk | Receiver::Raw => None,
+    };
     let (addr, server) = match which {
-        Receiver::Sdk => {
+        Receiver::Sdk | Receiver::SdkRedis(_) => {
             let counter = count.clone();
-            let receiver = WebhookReceiver::bind(ReceiverOptions::new(VERIFY_KEY), move |e| {
+            let mut options = ReceiverOptions::new(VERIFY_KEY);
+            options.dedup_url = shared.map(Into::into);
+            let receiver = WebhookReceiver::bind(options, move |e| {
                 if matches!(e, WebhookEvent::Reply(_)) {
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
@@ -167,12 +176,14 @@ async fn load(
     counter: Arc<AtomicU64>,
 ) -> Result<u64, String> {
     let body = event_body();
+    // Delivery ids new to a store that outlives one run.
+    let run = uuid::Uuid::new_v4().simple().to_string();
     let next_id = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let end = start + warmup + measure;
     let mut tasks = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
-        let (body, next_id) = (body.clone(), next_id.clone());
+        let (body, next_id, run) = (body.clone(), next_id.clone(), run.clone());
         tasks.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr).await.map_err(fail)?;
             stream.set_nodelay(true).map_err(fail)?;
@@ -187,7 +198,7 @@ async fn load(
                     .header(hyper::header::HOST, addr.to_string())
                     .header(hyper::header::CONTENT_TYPE, "application/json")
                     .header("x-flowai-verify-key", VERIFY_KEY)
-                    .header("x-flowai-delivery-id", format!("d-{id}"))
+                    .header("x-flowai-delivery-id", format!("d-{run}-{id}"))
                     .body(Full::new(body.clone()))
                     .map_err(fail)?;
                 sender.ready().await.map_err(fail)?;

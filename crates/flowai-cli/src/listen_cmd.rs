@@ -1,11 +1,14 @@
 //! `flowai listen`: an embedded webhook receiver that prints every verified event.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 
 use flowai_core::models::WebhookEvent;
-use flowai_core::webhook::receiver::{ReceiverOptions, WebhookReceiver};
+use flowai_core::settings::{self, ReceiverSettings};
+use flowai_core::webhook::receiver::WebhookReceiver;
+use serde_json::json;
 
-use crate::common::{fail, print_json};
+use crate::common::fail;
 use crate::render;
 
 /// Options of `flowai listen`.
@@ -20,12 +23,40 @@ pub struct Args {
     /// Print one JSON object per event.
     #[arg(long)]
     json: bool,
+    /// A Redis shared by every replica of this receiver, so that a call retried on another
+    /// replica is handled once, e.g. redis://127.0.0.1:6379 [env: FLOWAI_DEDUP_URL].
+    #[arg(long, value_name = "URL")]
+    dedup: Option<String>,
+    /// How long a replica's claim on a call holds it against the others, in ms.
+    #[arg(long, value_name = "MS", requires = "dedup")]
+    dedup_claim_ttl_ms: Option<u64>,
+    /// How long a handled call is remembered in Redis, in ms.
+    #[arg(long, value_name = "MS", requires = "dedup")]
+    dedup_done_ttl_ms: Option<u64>,
+    /// While Redis is away, handle calls without dedupe instead of answering 503.
+    #[arg(long, requires = "dedup")]
+    dedup_fail_open: bool,
 }
 
 /// Serve until Ctrl-C, printing the URL first.
 pub async fn run(args: Args) -> Result<(), String> {
-    let mut options = ReceiverOptions::new(args.verify_key);
-    options.addr = args.addr;
+    // The receiver's settings, read as every binding reads them (FLOWAI_DEDUP_URL included).
+    let overrides = json!({
+        "verify_key": args.verify_key,
+        "host": args.addr.ip().to_string(),
+        "port": args.addr.port(),
+        "dedup_url": args.dedup,
+        "dedup_claim_ttl_ms": args.dedup_claim_ttl_ms,
+        "dedup_done_ttl_ms": args.dedup_done_ttl_ms,
+        "dedup_fail_open": args.dedup_fail_open.then_some(true),
+    });
+    let options = settings::resolve::<ReceiverSettings>(
+        &overrides,
+        settings::process_env,
+        ReceiverSettings::FIELDS,
+    )
+    .and_then(ReceiverSettings::into_options)
+    .map_err(fail)?;
     let json = args.json;
     let receiver = WebhookReceiver::bind(options, move |event: WebhookEvent| {
         print_event(&event, json);
@@ -41,7 +72,11 @@ pub async fn run(args: Args) -> Result<(), String> {
 /// Print one webhook event for a person or a script.
 pub fn print_event(event: &WebhookEvent, json: bool) {
     if json {
-        print_json(&event.to_value());
+        // One write per line: a line up to the pipe's atomic size reaches a reader whole
+        // or not at all, even when the process is killed in the middle of printing.
+        let mut line = event.to_value().to_string();
+        line.push('\n');
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
         return;
     }
     match event {

@@ -9,6 +9,7 @@ mod emulator_cmd;
 mod flows_cmd;
 mod listen_cmd;
 mod render;
+mod rest_cmd;
 mod send_cmd;
 mod soak_cmd;
 mod webhooks_cmd;
@@ -47,6 +48,8 @@ enum Command {
     Bench(bench_cmd::Args),
     /// Drive many socket sessions with random faults against the emulator; count losses and duplicates.
     Soak(soak_cmd::Args),
+    #[command(flatten)]
+    Rest(rest_cmd::Command),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             Command::Aida(args) => aida_cmd::run(args).await,
             Command::Bench(args) => bench_cmd::run(args).await,
             Command::Soak(args) => soak_cmd::run(args).await,
+            Command::Rest(command) => rest_cmd::run(command).await,
         }
     });
     match result {

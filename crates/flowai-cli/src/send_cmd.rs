@@ -4,17 +4,27 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use flowai_core::messaging::{MediaType, MediaUpload, Message, MessageOptions, MessagingClient};
+use flowai_core::v1::{RestMessage, RestPayload};
 
 use crate::common::{ConnectArgs, fail, print_json};
+use crate::rest_cmd::RestArgs;
 
 /// Options of `flowai send`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     kind: Kind,
-    /// The thread (user or chat) the message belongs to.
-    #[arg(long, global = true, default_value = "flowai-cli")]
-    thread: String,
+    /// The thread (user or chat) the message belongs to [default: flowai-cli; with --sync,
+    /// a new thread].
+    #[arg(long, global = true)]
+    thread: Option<String>,
+    /// Send through the REST API v1 and print the bot's replies from its answer (text,
+    /// event or location).
+    #[arg(long, global = true)]
+    sync: bool,
+    /// Base URL of the REST API v1, with --sync [env: FLOWAI_REST_URL].
+    #[arg(long, global = true)]
+    rest_url: Option<String>,
     /// A number identifying the message in delivery events.
     #[arg(long, global = true)]
     trace_id: Option<u64>,
@@ -45,15 +55,51 @@ enum Kind {
     },
 }
 
-/// Send the message and report `ok`.
+/// The message in the REST API v1's form, for `--sync`.
+fn rest_message(kind: &Kind) -> Result<RestMessage, String> {
+    let payload = match kind {
+        Kind::Text { text } => RestPayload::Text {
+            speech: text.clone(),
+        },
+        Kind::Event { name } => RestPayload::Event {
+            event_name: name.clone(),
+        },
+        Kind::Location { lat, lng } => {
+            let number = |s: &str, what: &str| {
+                s.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("{what} must be a number, not {s:?}"))
+            };
+            RestPayload::Location {
+                lat: number(lat, "lat")?,
+                long: number(lng, "lng")?,
+                title: None,
+            }
+        }
+        Kind::Media { .. } => {
+            return Err("--sync sends a text, an event or a location, not a file".into());
+        }
+    };
+    Ok(RestMessage::new(payload))
+}
+
+/// Send the message and report `ok` (with `--sync`, the bot's replies).
 pub async fn run(args: Args) -> Result<(), String> {
+    if args.sync {
+        let rest = RestArgs {
+            rest_url: args.rest_url.clone(),
+            json: args.connect.json,
+        };
+        let message = rest_message(&args.kind)?;
+        return crate::rest_cmd::send_sync(&rest, args.thread.as_deref(), &message).await;
+    }
     let client = MessagingClient::new(args.connect.config()).map_err(fail)?;
     let options = MessageOptions {
         trace_id: args.trace_id,
         lang: args.lang.clone(),
         ..Default::default()
     };
-    let thread = args.thread.as_str();
+    let thread = args.thread.as_deref().unwrap_or("flowai-cli");
     match args.kind {
         Kind::Text { text } => {
             client

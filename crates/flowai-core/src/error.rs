@@ -88,8 +88,10 @@ impl fmt::Display for ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
-    message: String,
+    // Boxed strings keep the error (and every event carrying one) small.
+    message: Box<str>,
     status: Option<u16>,
+    request_id: Option<Box<str>>,
 }
 
 /// Result alias used throughout the SDK.
@@ -100,8 +102,9 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             status: None,
+            request_id: None,
         }
     }
 
@@ -154,8 +157,9 @@ impl Error {
         };
         Error {
             kind,
-            message,
+            message: message.into_boxed_str(),
             status: Some(status),
+            request_id: None,
         }
     }
 
@@ -179,16 +183,32 @@ impl Error {
         self.status
     }
 
+    /// The service's id of the request (its `x-request-id` answer header), when it gave one:
+    /// what its support needs to find the call.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The same error carrying the service's request id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id.map(String::into_boxed_str);
+        self
+    }
+
     /// The same error with `context` put in front of its message.
     pub fn context(mut self, context: &str) -> Self {
-        self.message = format!("{context}: {}", self.message);
+        self.message = format!("{context}: {}", self.message).into_boxed_str();
         self
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind.code(), self.message)
+        write!(f, "{}: {}", self.kind.code(), self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
     }
 }
 
@@ -274,6 +294,23 @@ mod tests {
             Error::from_status(500, "boom").to_string(),
             "FLOWAI_HTTP: HTTP 500: boom"
         );
+    }
+
+    #[test]
+    fn errors_stay_small() {
+        // Events and results carry errors by value: a request id must not make them grow.
+        assert!(std::mem::size_of::<Error>() <= 40);
+    }
+
+    #[test]
+    fn request_id_is_kept_and_shown() {
+        let err = Error::from_status(503, "busy").with_request_id(Some("req-42".into()));
+        assert_eq!(err.request_id(), Some("req-42"));
+        assert_eq!(
+            err.to_string(),
+            "FLOWAI_HTTP: HTTP 503: busy (request id req-42)"
+        );
+        assert_eq!(Error::from_status(503, "").request_id(), None);
     }
 
     #[test]

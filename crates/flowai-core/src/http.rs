@@ -13,6 +13,9 @@ use crate::secret::Secret;
 /// The `User-Agent` every request carries: `flowai/<version>`.
 pub const USER_AGENT: &str = concat!("flowai/", env!("CARGO_PKG_VERSION"));
 
+/// The answer header naming a request, copied into errors.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
 /// How many bytes of an error body are read at most; the rest is not needed for a message.
 const MAX_ERROR_BODY: usize = 16 * 1024;
 
@@ -130,14 +133,25 @@ pub async fn send_expect_ok(request: RequestBuilder) -> Result<()> {
     }
 }
 
-/// The response itself when its status is 2xx, else the error it describes.
+/// The response itself when its status is 2xx, else the error it describes, with the
+/// service's request id (`x-request-id`) when it gave one.
 pub async fn checked(response: Response) -> Result<Response> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
+    let request_id = request_id(&response);
     let detail = read_error_detail(response).await;
-    Err(Error::from_status(status.as_u16(), &detail))
+    Err(Error::from_status(status.as_u16(), &detail).with_request_id(request_id))
+}
+
+/// The `x-request-id` header of an answer (at most 200 characters).
+pub fn request_id(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(200).collect())
 }
 
 /// The service's message from an error body: the `message` (or `error`) field of a JSON

@@ -5,6 +5,7 @@
 //! - [`webhook`]: verifying and parsing webhook calls, and an embedded receiver server.
 //! - [`socket`]: the real-time Flow Socket session.
 //! - [`phoenix`] and [`aida`]: Phoenix channels and the AIDA chatbot backend.
+//! - [`v1::RestClient`]: the Flow REST API v1 (sync sends, threads, handover, pause, broadcasts).
 //!
 //! The core never creates a global runtime: every async call runs on the caller's tokio runtime.
 
@@ -23,6 +24,7 @@ pub mod secret;
 pub mod settings;
 pub mod socket;
 pub mod tls;
+pub mod v1;
 pub mod webhook;
 mod websocket;
 

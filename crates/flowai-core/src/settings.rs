@@ -29,8 +29,14 @@ use crate::webhook::ReceiverOptions;
 /// The environment variable a receiver's verify key is read from.
 pub const VERIFY_KEY_ENV: &str = "FLOWAI_VERIFY_KEY";
 
+/// The environment variable naming the Flow REST API v1 base URL in full.
+pub const REST_URL_ENV: &str = "FLOWAI_REST_URL";
+
+/// The environment variable naming the Redis that receiver replicas share for dedupe.
+pub const DEDUP_URL_ENV: &str = "FLOWAI_DEDUP_URL";
+
 /// Which environment variable fills which field, for every client.
-const ENV_FIELDS: [(&str, &str); 9] = [
+const ENV_FIELDS: [(&str, &str); 11] = [
     ("api_url", env::API_URL),
     ("messaging_key", env::MESSAGING_KEY),
     ("management_key", env::MANAGEMENT_KEY),
@@ -40,6 +46,8 @@ const ENV_FIELDS: [(&str, &str); 9] = [
     ("aida_token", env::AIDA_TOKEN),
     ("ca_cert", env::CA_CERT),
     ("verify_key", VERIFY_KEY_ENV),
+    ("rest_url", REST_URL_ENV),
+    ("dedup_url", DEDUP_URL_ENV),
 ];
 
 /// Turn `overrides` (an object or null) plus the environment into the settings type `T`.
@@ -64,7 +72,13 @@ pub fn resolve<T: DeserializeOwned>(
         }
         _ => return Err(Error::invalid("settings must be an object")),
     }
+    // A base URL given in the settings beats one from the environment, even when the
+    // environment names it through another field.
+    let explicit_api_url = map.contains_key("api_url");
     for (field, var) in ENV_FIELDS {
+        if field == "rest_url" && explicit_api_url {
+            continue;
+        }
         if fields.contains(&field) && !map.contains_key(field) {
             if let Some(value) = lookup(var).map(|v| v.trim().to_string()) {
                 if !value.is_empty() {
@@ -92,7 +106,8 @@ pub fn resolve<T: DeserializeOwned>(
 pub const EMULATOR_FIELDS: &[&str] = EmulatorSettings::FIELDS;
 
 /// Every client's fields.
-const ALL_FIELDS: [&[&str]; 6] = [
+const ALL_FIELDS: [&[&str]; 7] = [
+    RestSettings::FIELDS,
     MessagingSettings::FIELDS,
     ManagementSettings::FIELDS,
     SessionSettings::FIELDS,
@@ -221,6 +236,92 @@ impl ManagementSettings {
             env::MANAGEMENT_KEY,
         )?);
         Ok(config)
+    }
+}
+
+/// Settings of a [`crate::v1::RestClient`] (the Flow REST API v1).
+///
+/// The base URL is `rest_url` when given (`FLOWAI_REST_URL`), else `{api_url}/rest/v1`, so
+/// the one `FLOWAI_API_URL` that points every other client at a server (the emulator)
+/// points this one there too; an `api_url` that already ends in `/rest/v1` is taken as is.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RestSettings {
+    /// Base URL of the service (`FLOWAI_API_URL`, default `https://api.flow.ai`).
+    pub api_url: Option<String>,
+    /// The v1 base URL in full (`FLOWAI_REST_URL`); overrides `api_url`.
+    pub rest_url: Option<String>,
+    /// Messaging API key (`FLOWAI_MESSAGING_KEY`, required).
+    pub messaging_key: Option<String>,
+    /// Deadline of each attempt of a call (default 30000).
+    pub timeout_ms: Option<u64>,
+    /// Retries of calls that are safe to repeat; 0 turns retrying off (default 2).
+    pub max_retries: Option<u32>,
+    /// Ceiling of the first backoff wait (default 500).
+    pub retry_base_ms: Option<u64>,
+    /// Longest wait between attempts, and longest `Retry-After` honoured (default 20000).
+    pub retry_max_ms: Option<u64>,
+    /// Proxy URL for every request; without it the usual `HTTPS_PROXY` / `HTTP_PROXY` /
+    /// `ALL_PROXY` / `NO_PROXY` environment applies.
+    pub proxy: Option<String>,
+    /// A PEM file or PEM text to trust besides the platform's roots (`FLOWAI_CA_CERT`).
+    pub ca_cert: Option<String>,
+}
+
+impl RestSettings {
+    /// Every field, for [`resolve`].
+    pub const FIELDS: &'static [&'static str] = &[
+        "api_url",
+        "rest_url",
+        "messaging_key",
+        "timeout_ms",
+        "max_retries",
+        "retry_base_ms",
+        "retry_max_ms",
+        "proxy",
+        "ca_cert",
+    ];
+
+    /// The validated options.
+    pub fn into_options(self) -> Result<crate::v1::RestOptions> {
+        let base_url = match self.rest_url {
+            Some(url) => http_url(Some(url), "rest_url", crate::v1::DEFAULT_REST_URL)?,
+            None => {
+                let api = http_url(self.api_url, "api_url", crate::config::DEFAULT_API_URL)?;
+                if api.ends_with("/rest/v1") {
+                    api
+                } else {
+                    format!("{api}/rest/v1")
+                }
+            }
+        };
+        let key = required(self.messaging_key, "messaging_key", env::MESSAGING_KEY)?;
+        let mut o = crate::v1::RestOptions::new(base_url, key);
+        o.timeout = millis(self.timeout_ms, "timeout_ms", o.timeout)?;
+        if let Some(n) = self.max_retries {
+            o.retry.max_retries = n;
+        }
+        o.retry.base = millis(self.retry_base_ms, "retry_base_ms", o.retry.base)?;
+        o.retry.max = millis(self.retry_max_ms, "retry_max_ms", o.retry.max)?;
+        if let Some(proxy) = self.proxy.filter(|p| !p.trim().is_empty()) {
+            // Checked here so a bad value fails with the same error in every language; the
+            // value itself is never echoed, since it may carry credentials.
+            if url::Url::parse(proxy.trim()).is_err() {
+                return Err(Error::invalid("proxy is not a valid URL"));
+            }
+            o.proxy = Some(Secret::new(proxy.trim()));
+        }
+        o.ca_cert = ca_cert(self.ca_cert);
+        Ok(o)
+    }
+}
+
+impl crate::v1::RestClient {
+    /// A client from the `FLOWAI_*` environment ([`RestSettings`]). It lives beside the
+    /// settings so that the v1 module does not depend on this one.
+    pub fn from_env() -> Result<crate::v1::RestClient> {
+        let settings: RestSettings = resolve(&Value::Null, process_env, RestSettings::FIELDS)?;
+        crate::v1::RestClient::new(settings.into_options()?)
     }
 }
 
@@ -394,6 +495,15 @@ pub struct ReceiverSettings {
     pub queue_capacity: Option<u64>,
     /// Delivery ids remembered to drop retried duplicates (default 4096).
     pub dedupe_capacity: Option<u64>,
+    /// A Redis shared by every replica, `redis://host:port` (`FLOWAI_DEDUP_URL`); without
+    /// it each process remembers on its own.
+    pub dedup_url: Option<String>,
+    /// How long a shared claim holds a call against other replicas (default 60000).
+    pub dedup_claim_ttl_ms: Option<u64>,
+    /// How long a handled call is remembered in the shared store (default 86400000).
+    pub dedup_done_ttl_ms: Option<u64>,
+    /// Handle calls without dedupe while the shared store is away, instead of 503 (default false).
+    pub dedup_fail_open: Option<bool>,
 }
 
 impl ReceiverSettings {
@@ -407,6 +517,10 @@ impl ReceiverSettings {
         "max_body_bytes",
         "queue_capacity",
         "dedupe_capacity",
+        "dedup_url",
+        "dedup_claim_ttl_ms",
+        "dedup_done_ttl_ms",
+        "dedup_fail_open",
     ];
 
     /// The validated options.
@@ -438,6 +552,21 @@ impl ReceiverSettings {
                 usize::try_from(n).map_err(|_| Error::invalid("dedupe_capacity is too large"))?
             }
         };
+        if let Some(url) = self.dedup_url {
+            crate::webhook::dedupe::redis_target(&url)?;
+            o.dedup_url = Some(Secret::new(url.trim()));
+        }
+        o.dedup_claim_ttl = millis(
+            self.dedup_claim_ttl_ms,
+            "dedup_claim_ttl_ms",
+            o.dedup_claim_ttl,
+        )?;
+        o.dedup_done_ttl = millis(
+            self.dedup_done_ttl_ms,
+            "dedup_done_ttl_ms",
+            o.dedup_done_ttl,
+        )?;
+        o.dedup_fail_open = self.dedup_fail_open.unwrap_or(o.dedup_fail_open);
         Ok(o)
     }
 }
@@ -579,6 +708,7 @@ macro_rules! opaque_debug {
 }
 
 opaque_debug!(
+    RestSettings,
     MessagingSettings,
     ManagementSettings,
     SessionSettings,
@@ -712,6 +842,91 @@ mod tests {
         .and_then(ReceiverSettings::into_options)
         .unwrap_err();
         assert_eq!(err.message(), "path must start with '/'");
+    }
+
+    #[test]
+    fn receiver_dedup_settings_and_their_environment_variable() {
+        let env =
+            |name: &str| (name == "FLOWAI_DEDUP_URL").then(|| "redis://:pw@127.0.0.1:7/1".into());
+        let o = resolve::<ReceiverSettings>(
+            &json!({"verify_key": "v", "dedupClaimTtlMs": 250, "dedup_fail_open": true}),
+            env,
+            ReceiverSettings::FIELDS,
+        )
+        .and_then(ReceiverSettings::into_options)
+        .expect("valid");
+        assert_eq!(
+            o.dedup_url.as_ref().map(Secret::expose),
+            Some("redis://:pw@127.0.0.1:7/1")
+        );
+        assert_eq!(o.dedup_claim_ttl, Duration::from_millis(250));
+        assert!(o.dedup_fail_open);
+        assert!(!format!("{o:?}").contains("pw@"));
+        let o = resolve::<ReceiverSettings>(
+            &json!({"verify_key": "v"}),
+            no_env,
+            ReceiverSettings::FIELDS,
+        )
+        .and_then(ReceiverSettings::into_options)
+        .expect("valid");
+        assert!(o.dedup_url.is_none() && !o.dedup_fail_open);
+        let message = |value: Value| {
+            resolve::<ReceiverSettings>(&value, no_env, ReceiverSettings::FIELDS)
+                .and_then(ReceiverSettings::into_options)
+                .unwrap_err()
+                .message()
+                .to_string()
+        };
+        assert_eq!(
+            message(json!({"verify_key": "v", "dedup_url": "http://h"})),
+            "dedup_url must be a redis:// URL, not http://"
+        );
+        assert_eq!(
+            message(json!({"verify_key": "v", "dedup_done_ttl_ms": 0})),
+            "dedup_done_ttl_ms must be greater than 0"
+        );
+    }
+
+    #[test]
+    fn rest_settings_derive_the_v1_base() {
+        let env = |name: &str| match name {
+            "FLOWAI_API_URL" => Some("http://127.0.0.1:9/".into()),
+            "FLOWAI_MESSAGING_KEY" => Some("k".into()),
+            _ => None,
+        };
+        let rest = |value: Value, lookup: &dyn Fn(&str) -> Option<String>| {
+            resolve::<RestSettings>(&value, lookup, RestSettings::FIELDS)
+                .and_then(RestSettings::into_options)
+        };
+        let o = rest(json!({"maxRetries": 0, "retry_base_ms": 10}), &env).expect("valid");
+        assert_eq!(o.base_url, "http://127.0.0.1:9/rest/v1");
+        assert_eq!(o.retry.max_retries, 0);
+        assert_eq!(o.retry.base, Duration::from_millis(10));
+        let o = rest(json!({"api_url": "http://h:1/rest/v1/"}), &env).expect("valid");
+        assert_eq!(o.base_url, "http://h:1/rest/v1");
+        let o = rest(json!({"rest_url": "http://other:2/x"}), &env).expect("valid");
+        assert_eq!(o.base_url, "http://other:2/x");
+        let env_rest = |name: &str| match name {
+            "FLOWAI_REST_URL" => Some("http://env-rest:3/rest/v1".into()),
+            _ => env(name),
+        };
+        let o = rest(json!({}), &env_rest).expect("valid");
+        assert_eq!(o.base_url, "http://env-rest:3/rest/v1");
+        let o = rest(json!({"apiUrl": "http://given:4"}), &env_rest).expect("valid");
+        assert_eq!(
+            o.base_url, "http://given:4/rest/v1",
+            "explicit api_url beats env"
+        );
+        let o = rest(json!({}), &no_env_with_key).expect("valid");
+        assert_eq!(o.base_url, "https://api.flow.ai/rest/v1");
+        let err = rest(json!({"proxy": "::nope pw-secret"}), &env).unwrap_err();
+        assert_eq!(err.message(), "proxy is not a valid URL");
+        let err = rest(json!({"retry_max_ms": 0}), &env).unwrap_err();
+        assert_eq!(err.message(), "retry_max_ms must be greater than 0");
+    }
+
+    fn no_env_with_key(name: &str) -> Option<String> {
+        (name == "FLOWAI_MESSAGING_KEY").then(|| "k".to_string())
     }
 
     fn emulator(value: Value) -> Result<EmulatorMode> {

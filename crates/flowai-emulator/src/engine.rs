@@ -16,15 +16,21 @@
 //!
 //! Everything that does not depend on the input is computed once at load, so
 //! [`Engine::respond`] costs a normalisation, a hash lookup and a few clones.
+//!
+//! The bot can be paused for a thread (a human handover, a pause call, a moderator's
+//! message): while it is, [`Engine::respond`] gives no reply on any channel. A pause ends
+//! when resumed or when its deadline passes. A project file given as an object keeps its
+//! other top-level fields (e.g. `businessHours`, `segments`) for [`Engine::project_setting`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use flowai_core::models::{
     ActionRef, Flow, FlowRef, IntentRef, Originator, Param, Params, Profile, QuickReply,
     ReplyMessage, Response, Step, StepRef, StepType, Template,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// What a user sent, from any channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +173,10 @@ pub struct Engine {
     intents: Vec<usize>,
     threads: Mutex<Threads>,
     max_threads: usize,
+    /// Paused threads and when each pause ends (`None`: until resumed).
+    paused: Mutex<HashMap<String, Option<Instant>>>,
+    /// The project file's top-level fields besides `flows`.
+    project: Map<String, Value>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -202,14 +212,17 @@ impl Engine {
     /// A project from JSON text (a list of flows, or `{"flows": [...]}`).
     pub fn from_json(text: &str) -> Result<Engine, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let list = match value {
+        let (list, project) = match value {
             Value::Object(mut m) if m.contains_key("flows") => {
-                m.remove("flows").unwrap_or(Value::Null)
+                let flows = m.remove("flows").unwrap_or(Value::Null);
+                (flows, m)
             }
-            other => other,
+            other => (other, Map::new()),
         };
         let flows: Vec<Flow> = serde_json::from_value(list).map_err(|e| e.to_string())?;
-        Ok(Engine::from_flows(flows))
+        let mut engine = Engine::from_flows(flows);
+        engine.project = project;
+        Ok(engine)
     }
 
     /// A project from flows (ids left empty are filled in).
@@ -236,6 +249,8 @@ impl Engine {
             intents: Vec::new(),
             threads: Mutex::new(Threads::default()),
             max_threads: DEFAULT_MAX_THREADS,
+            paused: Mutex::new(HashMap::new()),
+            project: Map::new(),
             flows: Vec::new(),
         };
         for (idx, &(fi, si)) in located.iter().enumerate() {
@@ -315,6 +330,46 @@ impl Engine {
         self.flows.iter().find(|f| f.flow_id == flow_id)
     }
 
+    /// A top-level field of the project file besides `flows` (`businessHours`, `segments`).
+    pub fn project_setting(&self, key: &str) -> Option<&Value> {
+        self.project.get(key)
+    }
+
+    /// Pause the bot for a thread until `until` (`None`: until resumed), replacing any
+    /// earlier pause of it.
+    pub fn pause(&self, thread_id: &str, until: Option<Instant>) {
+        self.paused_lock().insert(thread_id.to_string(), until);
+    }
+
+    /// End a thread's pause; whether it was paused.
+    pub fn resume(&self, thread_id: &str) -> bool {
+        let mut paused = self.paused_lock();
+        let was = live_pause(&paused, thread_id);
+        paused.remove(thread_id);
+        was
+    }
+
+    /// Whether the bot is paused for a thread now.
+    pub fn is_paused(&self, thread_id: &str) -> bool {
+        live_pause(&self.paused_lock(), thread_id)
+    }
+
+    /// End the pause that was set to end at `deadline`, if it is still that one; whether
+    /// it ended (a later pause or a resume in between leaves it alone).
+    pub fn expire_pause(&self, thread_id: &str, deadline: Instant) -> bool {
+        let mut paused = self.paused_lock();
+        if paused.get(thread_id) == Some(&Some(deadline)) {
+            paused.remove(thread_id);
+            return true;
+        }
+        false
+    }
+
+    fn paused_lock(&self) -> MutexGuard<'_, HashMap<String, Option<Instant>>> {
+        // A poisoned lock still holds valid plain data.
+        self.paused.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The parameters collected so far in a thread (slot values).
     pub fn thread_params(&self, thread_id: &str) -> Params {
         self.lock()
@@ -351,6 +406,9 @@ impl Engine {
         input: &Input,
         speech: Option<&str>,
     ) -> Vec<ReplyMessage> {
+        if self.is_paused(thread_id) {
+            return Vec::new();
+        }
         let reply_to = speech.map_or_else(|| input.speech(), str::to_string);
         let mut threads = self.lock();
         let prev = threads.map.get(thread_id).and_then(|t| t.prev);
@@ -533,6 +591,15 @@ impl Engine {
     }
 }
 
+/// Whether `thread_id` has a pause that has not ended.
+fn live_pause(paused: &HashMap<String, Option<Instant>>, thread_id: &str) -> bool {
+    match paused.get(thread_id) {
+        Some(None) => true,
+        Some(Some(until)) => Instant::now() < *until,
+        None => false,
+    }
+}
+
 /// Give every flow, step, intent and action an id, so lists and references work.
 fn fill_ids(flows: &mut [Flow]) {
     for flow in flows {
@@ -692,6 +759,45 @@ mod tests {
         let e = Engine::demo();
         assert!(e.flows().len() >= 3);
         assert!(e.flows().iter().any(|f| f.title == "Hello World"));
+    }
+
+    #[test]
+    fn demo_project_keeps_business_hours_and_segments() {
+        let e = Engine::demo();
+        assert!(
+            e.project_setting("businessHours")
+                .is_some_and(Value::is_object)
+        );
+        assert!(e.project_setting("segments").is_some_and(Value::is_array));
+        assert!(e.project_setting("flows").is_none());
+    }
+
+    #[test]
+    fn a_paused_thread_gets_no_reply_until_resumed_or_expired() {
+        let e = Engine::demo();
+        assert!(!text(&e, "t", "hello").is_empty());
+        e.pause("t", None);
+        assert!(e.is_paused("t"));
+        assert!(e.respond("t", &Input::Text("hello".into())).is_empty());
+        assert!(
+            !text(&e, "other", "hello").is_empty(),
+            "only that thread pauses"
+        );
+        assert!(e.resume("t"));
+        assert!(!e.resume("t"));
+        assert!(!text(&e, "t", "hello").is_empty());
+        let past = Instant::now();
+        e.pause("t", Some(past));
+        assert!(!e.is_paused("t"), "a pause whose deadline passed has ended");
+        let later = Instant::now() + std::time::Duration::from_secs(60);
+        e.pause("t", Some(later));
+        assert!(
+            !e.expire_pause("t", past),
+            "a stale timer leaves a newer pause alone"
+        );
+        assert!(e.is_paused("t"));
+        assert!(e.expire_pause("t", later));
+        assert!(!e.is_paused("t"));
     }
 
     #[test]

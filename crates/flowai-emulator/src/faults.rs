@@ -48,6 +48,30 @@ pub struct FaultConfig {
     /// How long a stalled socket (Flow or AIDA) is held open before the emulator drops it,
     /// in milliseconds; 0 holds it for the idle timeout, at least a minute.
     pub stall_hold_ms: u64,
+    /// Answer the next N Flow REST API v1 calls with `rest_v1_status` (default 503).
+    pub rest_v1_failures: u32,
+    /// The status of those answers (e.g. 429, 500, 503).
+    pub rest_v1_status: Option<u16>,
+    /// The `Retry-After` header of those answers (seconds or an HTTP date), when set.
+    pub rest_v1_retry_after: Option<String>,
+    /// Hold the next N Flow REST API v1 calls for `rest_v1_stall_ms` before answering them.
+    pub rest_v1_stalls: u32,
+    /// How long a stalled v1 call is held, in milliseconds.
+    pub rest_v1_stall_ms: u64,
+}
+
+/// What a Flow REST API v1 call meets, from [`Faults::take_rest_v1_fault`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum RestV1Fault {
+    /// Answer with this status (and `Retry-After`) instead of serving the call.
+    Fail {
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` header value.
+        retry_after: Option<String>,
+    },
+    /// Hold the call this long, then serve it.
+    Stall(std::time::Duration),
 }
 
 /// Thread-safe holder of the [`FaultConfig`].
@@ -141,6 +165,26 @@ impl Faults {
         }
         c.fail_http -= 1;
         true
+    }
+
+    /// The fault the next Flow REST API v1 call meets, if any (and one is used up);
+    /// failures are used up before stalls.
+    pub fn take_rest_v1_fault(&self) -> Option<RestV1Fault> {
+        let mut c = self.lock();
+        if c.rest_v1_failures > 0 {
+            c.rest_v1_failures -= 1;
+            return Some(RestV1Fault::Fail {
+                status: c.rest_v1_status.unwrap_or(503),
+                retry_after: c.rest_v1_retry_after.clone(),
+            });
+        }
+        if c.rest_v1_stalls > 0 {
+            c.rest_v1_stalls -= 1;
+            return Some(RestV1Fault::Stall(std::time::Duration::from_millis(
+                c.rest_v1_stall_ms,
+            )));
+        }
+        None
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FaultConfig> {

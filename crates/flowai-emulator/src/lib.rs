@@ -4,7 +4,7 @@
 //! `flowai emulator`. Every API of the SDK is served from one port:
 //! the Messaging REST API and webhooks ([`rest`], [`webhooks`]), the Management API
 //! ([`management`]), socket.info and the Flow websocket ([`socket`]), and the AIDA
-//! Phoenix endpoint with its image store ([`aida`]). Faults can be injected at run time
+//! Phoenix endpoint with its image store ([`aida`]), and the Flow REST API v1 ([`v1`]). Faults can be injected at run time
 //! ([`faults`]). Real sessions can be recorded through a proxy ([`record`]) into a
 //! recording ([`recording`]) and served again offline ([`replay`]).
 
@@ -19,6 +19,7 @@ pub mod replay;
 pub mod rest;
 pub mod socket;
 pub mod tls;
+pub mod v1;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -146,6 +147,8 @@ pub struct Shared {
     pub socket: socket::SocketState,
     /// AIDA state.
     pub aida: aida::AidaState,
+    /// Flow REST API v1 state.
+    pub v1: v1::V1State,
 }
 
 /// Cheap handle to [`Shared`], the axum state.
@@ -221,6 +224,7 @@ impl Emulator {
             webhooks: webhooks::WebhookState::new(&options),
             socket: socket::SocketState::new(&options),
             aida: aida::AidaState::new(&options),
+            v1: v1::V1State::default(),
             faults: Faults::default(),
             engine,
             base_url: base_url.clone(),
@@ -278,6 +282,7 @@ pub fn router(state: AppState) -> Router {
         .merge(socket::router())
         .merge(aida::router())
         .merge(faults::router())
+        .merge(v1::router(state.clone()))
         .with_state(state)
 }
 

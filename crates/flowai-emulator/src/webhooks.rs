@@ -12,8 +12,15 @@
 //! backoff (1 s doubling up to 30 min, times `time_scale`) until the retry window
 //! (`webhook_retry_window`, times `time_scale`) would be exceeded. Each webhook has its own
 //! queue and worker, so its deliveries arrive in order.
+//!
+//! To stand in for a load balancer in front of receiver replicas, a [`DeliveryPlan`]
+//! (in-process, or `/_emulator/webhooks/delivery`) spreads a webhook's calls round robin
+//! over several receiver URLs (every attempt goes to the next one, so a retry usually lands
+//! on another replica), lets several calls be in flight at once, and as a fault re-delivers
+//! a share of calls, with the same delivery id, to a different receiver.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -26,8 +33,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use flowai_core::models::Webhook;
 use flowai_core::secret::Secret;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::auth::{error_response, require_bearer};
 use crate::{AppState, EmulatorOptions};
@@ -71,6 +79,57 @@ pub struct DeliveryAttempt {
     pub gave_up: bool,
 }
 
+/// How calls are spread over receivers; the default is the plain service: one URL per
+/// webhook, one call at a time, no re-delivery.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeliveryPlan {
+    /// Receiver URLs called round robin, one per attempt, instead of each webhook's url
+    /// (the webhook's url still gets the verification GET). Empty: the webhook's url.
+    pub receivers: Vec<String>,
+    /// Calls of one webhook in flight at once; 0 and 1 deliver one at a time, in order.
+    /// Takes effect for webhooks whose first event comes after it is set.
+    pub concurrency: usize,
+    /// Fault: this share of calls (in percent, 0 to 100) is delivered a second time, with
+    /// the same delivery id and its own retries, to a different receiver.
+    pub redeliver_percent: u8,
+}
+
+/// Counts over every delivery since the emulator started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryStats {
+    /// Events queued (one per webhook they went to).
+    pub queued: u64,
+    /// Events acknowledged with 2xx (re-deliveries not counted).
+    pub delivered: u64,
+    /// Events given up after the retry window.
+    pub gave_up: u64,
+    /// Re-deliveries started by the `redeliver_percent` fault.
+    pub redelivered: u64,
+    /// Re-deliveries finished (acknowledged or given up).
+    pub redeliveries_finished: u64,
+    /// Calls made, first attempts, retries and re-deliveries together.
+    pub calls: u64,
+    /// Calls not answered with 2xx.
+    pub failed_calls: u64,
+    /// Calls answered 503: the receiver asked to be called again later.
+    pub unavailable: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    queued: AtomicU64,
+    delivered: AtomicU64,
+    gave_up: AtomicU64,
+    redelivered: AtomicU64,
+    redeliveries_finished: AtomicU64,
+    calls: AtomicU64,
+    failed_calls: AtomicU64,
+    unavailable: AtomicU64,
+}
+
+#[derive(Clone)]
 struct Job {
     event_type: String,
     delivery_id: String,
@@ -81,6 +140,12 @@ struct Inner {
     hooks: Mutex<Vec<Webhook>>,
     queues: Mutex<HashMap<String, mpsc::Sender<Job>>>,
     attempts: Mutex<VecDeque<DeliveryAttempt>>,
+    plan: Mutex<DeliveryPlan>,
+    /// Round robin position over the plan's receivers.
+    next_receiver: AtomicU64,
+    /// Calls seen, for picking which ones the re-delivery fault repeats.
+    sequence: AtomicU64,
+    counters: Counters,
     client: reqwest::Client,
     time_scale: f64,
     retry_window: Duration,
@@ -119,6 +184,10 @@ impl WebhookState {
                 hooks: Mutex::new(Vec::new()),
                 queues: Mutex::new(HashMap::new()),
                 attempts: Mutex::new(VecDeque::new()),
+                plan: Mutex::new(DeliveryPlan::default()),
+                next_receiver: AtomicU64::new(0),
+                sequence: AtomicU64::new(0),
+                counters: Counters::default(),
                 client,
                 time_scale: options.time_scale.max(0.0),
                 retry_window: options.webhook_retry_window,
@@ -130,6 +199,42 @@ impl WebhookState {
     /// Every webhook, oldest first.
     pub fn webhooks(&self) -> Vec<Webhook> {
         lock(&self.inner.hooks).clone()
+    }
+
+    /// How calls are spread over receivers now.
+    pub fn delivery_plan(&self) -> DeliveryPlan {
+        lock(&self.inner.plan).clone()
+    }
+
+    /// Spread calls as `plan` says; `Err` names what is wrong with it.
+    pub fn set_delivery_plan(&self, plan: DeliveryPlan) -> Result<(), String> {
+        if plan.redeliver_percent > 100 {
+            return Err("redeliverPercent must be between 0 and 100".into());
+        }
+        for url in &plan.receivers {
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
+                _ => return Err(format!("receiver {url:?} is not an absolute http(s) URL")),
+            }
+        }
+        *lock(&self.inner.plan) = plan;
+        Ok(())
+    }
+
+    /// Counts over every delivery so far.
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        let c = &self.inner.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        DeliveryStats {
+            queued: get(&c.queued),
+            delivered: get(&c.delivered),
+            gave_up: get(&c.gave_up),
+            redelivered: get(&c.redelivered),
+            redeliveries_finished: get(&c.redeliveries_finished),
+            calls: get(&c.calls),
+            failed_calls: get(&c.failed_calls),
+            unavailable: get(&c.unavailable),
+        }
     }
 
     /// The delivery attempts made so far (the most recent 10,000), oldest first.
@@ -171,11 +276,13 @@ impl WebhookState {
             Err(_) => return 0,
         };
         let mut queued = 0;
+        let concurrency = lock(&self.inner.plan).concurrency.max(1);
         let mut queues = lock(&self.inner.queues);
         for id in targets {
             let sender = queues.entry(id.clone()).or_insert_with(|| {
                 let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-                runtime.spawn(worker(Arc::downgrade(&self.inner), id.clone(), rx));
+                let weak = Arc::downgrade(&self.inner);
+                runtime.spawn(worker(weak, id.clone(), rx, concurrency));
                 tx
             });
             let job = Job {
@@ -184,7 +291,10 @@ impl WebhookState {
                 body: body.clone(),
             };
             match sender.try_send(job) {
-                Ok(()) => queued += 1,
+                Ok(()) => {
+                    queued += 1;
+                    self.inner.counters.queued.fetch_add(1, Ordering::SeqCst);
+                }
                 Err(_) => tracing::warn!("webhook queue full: {event_type} event dropped"),
             }
         }
@@ -226,15 +336,81 @@ fn retry_delay(time_scale: f64, attempt: u32) -> Duration {
         .mul_f64(time_scale)
 }
 
-/// Delivers one webhook's events in order. It holds the state weakly, so it ends once the
-/// emulator is gone, even in the middle of a retry schedule.
-async fn worker(inner: Weak<Inner>, webhook_id: String, mut rx: mpsc::Receiver<Job>) {
+/// Delivers one webhook's events: in order, or up to `concurrency` at once. It holds the
+/// state weakly, so it ends once the emulator is gone, even in the middle of a retry schedule.
+async fn worker(
+    inner: Weak<Inner>,
+    webhook_id: String,
+    mut rx: mpsc::Receiver<Job>,
+    concurrency: usize,
+) {
+    let slots = Arc::new(Semaphore::new(concurrency));
     while let Some(job) = rx.recv().await {
-        deliver(&inner, &webhook_id, job).await;
+        let Some(first) = inner
+            .upgrade()
+            .map(|i| i.next_receiver.fetch_add(1, Ordering::SeqCst))
+        else {
+            return;
+        };
+        redeliver_maybe(&inner, &webhook_id, &job, first);
+        if concurrency <= 1 {
+            deliver(&inner, &webhook_id, job, Kind::First, first).await;
+            continue;
+        }
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (inner, webhook_id) = (inner.clone(), webhook_id.clone());
+        tokio::spawn(async move {
+            deliver(&inner, &webhook_id, job, Kind::First, first).await;
+            drop(slot);
+        });
     }
 }
 
-async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job) {
+/// Whether a delivery is an event's own or a repeat made by the re-delivery fault.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    First,
+    Repeat,
+}
+
+/// The re-delivery fault: every so many calls (as `redeliver_percent` says), deliver the
+/// call again, by itself, a moment later, starting at the receiver after the one the
+/// first delivery starts at.
+fn redeliver_maybe(weak: &Weak<Inner>, webhook_id: &str, job: &Job, first: u64) {
+    let Some(inner) = weak.upgrade() else {
+        return;
+    };
+    let percent = u64::from(lock(&inner.plan).redeliver_percent);
+    let n = inner.sequence.fetch_add(1, Ordering::SeqCst);
+    // Spread evenly: call n is repeated when the running share crosses a whole call.
+    if percent == 0 || (n + 1) * percent / 100 == n * percent / 100 {
+        return;
+    }
+    inner.counters.redelivered.fetch_add(1, Ordering::SeqCst);
+    let (weak, webhook_id, job) = (weak.clone(), webhook_id.to_string(), job.clone());
+    // A varying head start: some repeats race the first delivery, others come after it.
+    let head_start = Duration::from_millis(n % 4 * 5);
+    tokio::spawn(async move {
+        tokio::time::sleep(head_start).await;
+        deliver(&weak, &webhook_id, job, Kind::Repeat, first.wrapping_add(1)).await;
+    });
+}
+
+/// The URL of an attempt: receiver number `slot` (round robin) of the plan, or the
+/// webhook's url. A delivery's attempts take consecutive slots, so a retry goes to the
+/// next receiver.
+fn target(inner: &Inner, hook: &Webhook, slot: u64) -> String {
+    let plan = lock(&inner.plan);
+    let len = plan.receivers.len() as u64;
+    match usize::try_from(slot % len.max(1)) {
+        Ok(i) if len > 0 => plan.receivers[i].clone(),
+        _ => hook.url.clone(),
+    }
+}
+
+async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job, kind: Kind, first: u64) {
     let Some(mut inner) = weak.upgrade() else {
         return;
     };
@@ -252,9 +428,11 @@ async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job) {
         else {
             return;
         };
+        let slot = first.wrapping_add(u64::from(attempt - 1));
+        let url = target(&inner, &hook, slot);
         let mut request = inner
             .client
-            .post(&hook.url)
+            .post(&url)
             .header(header::CONTENT_TYPE, "application/json")
             .header(DELIVERY_ID_HEADER, &job.delivery_id)
             .body(job.body.clone());
@@ -270,6 +448,7 @@ async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job) {
         let delivered = status.is_some_and(|s| (200..300).contains(&s));
         let next = retry_delay(inner.time_scale, attempt);
         let gave_up = !delivered && started.elapsed() + next > window;
+        count(&inner.counters, kind, status, gave_up);
         {
             let mut attempts = lock(&inner.attempts);
             if attempts.len() >= MAX_ATTEMPT_RECORDS {
@@ -277,7 +456,7 @@ async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job) {
             }
             attempts.push_back(DeliveryAttempt {
                 webhook_id: webhook_id.to_string(),
-                url: hook.url.clone(),
+                url,
                 event_type: job.event_type.clone(),
                 delivery_id: job.delivery_id.clone(),
                 attempt,
@@ -301,9 +480,56 @@ async fn deliver(weak: &Weak<Inner>, webhook_id: &str, job: Job) {
     }
 }
 
-/// CRUD routes under `/v1/messaging/webhooks` and its alias `/messages/v1/webhooks`.
+fn count(c: &Counters, kind: Kind, status: Option<u16>, gave_up: bool) {
+    let delivered = status.is_some_and(|s| (200..300).contains(&s));
+    c.calls.fetch_add(1, Ordering::SeqCst);
+    if !delivered {
+        c.failed_calls.fetch_add(1, Ordering::SeqCst);
+    }
+    if status == Some(503) {
+        c.unavailable.fetch_add(1, Ordering::SeqCst);
+    }
+    let finished = match kind {
+        Kind::Repeat => &c.redeliveries_finished,
+        Kind::First if delivered => &c.delivered,
+        Kind::First => &c.gave_up,
+    };
+    if delivered || gave_up {
+        finished.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// `GET` reads, `POST` replaces the [`DeliveryPlan`]; the stats come with both.
+async fn read_plan(State(state): State<AppState>) -> Response {
+    plan_json(&state.webhooks)
+}
+
+async fn replace_plan(State(state): State<AppState>, body: Bytes) -> Response {
+    let plan = match serde_json::from_slice::<DeliveryPlan>(&body) {
+        Ok(p) => p,
+        Err(e) => return bad_request(&format!("invalid delivery plan: {e}")),
+    };
+    match state.webhooks.set_delivery_plan(plan) {
+        Ok(()) => plan_json(&state.webhooks),
+        Err(message) => bad_request(&message),
+    }
+}
+
+fn plan_json(webhooks: &WebhookState) -> Response {
+    Json(json!({
+        "plan": webhooks.delivery_plan(),
+        "stats": webhooks.delivery_stats(),
+    }))
+    .into_response()
+}
+
+/// CRUD routes under `/v1/messaging/webhooks` and its alias `/messages/v1/webhooks`, and
+/// the emulator's own `/_emulator/webhooks/delivery`.
 pub fn router() -> Router<AppState> {
-    let mut router = Router::new();
+    let mut router = Router::new().route(
+        "/_emulator/webhooks/delivery",
+        get(read_plan).post(replace_plan),
+    );
     for base in ["/v1/messaging/webhooks", "/messages/v1/webhooks"] {
         router = router
             .route(

@@ -169,6 +169,7 @@ fn main() -> ExitCode {
     aida_steps(&mut out, &settings);
     webhook_steps(&mut out, &emulator);
     settings_steps(&mut out, &settings);
+    rest_steps(&mut out, &settings, &emulator);
 
     out.result("emulator.close", close(&emulator));
     if out.surprises == 0 {
@@ -333,4 +334,89 @@ fn settings_steps(out: &mut Out, settings: &Value) {
             out.result("call.too_long", Err(e));
         }
     }
+}
+
+/// Every item of a paged method, walked with its page cursor as the bindings' iterators do.
+fn count_items(client: &Handle, method: &str, args: Value) -> Result<Value, Error> {
+    let cursor = call_handle(client, method, args)?;
+    let mut count = 0;
+    loop {
+        let page = call(&cursor, "next", json!({}))?;
+        if page.is_null() {
+            break;
+        }
+        count += page["items"].as_array().map_or(0, Vec::len);
+    }
+    cursor.close_blocking()?;
+    Ok(json!({ "count": count }))
+}
+
+/// Steps 33 to 50: the Flow REST API v1.
+fn rest_steps(out: &mut Out, settings: &Value, emulator: &Handle) {
+    let client = match open("rest", settings.clone()) {
+        Ok(h) => h,
+        Err(e) => {
+            out.result("rest.send_sync", Err(e));
+            return;
+        }
+    };
+    let c = &client;
+    let sent = out.result(
+        "rest.send_sync",
+        call(c, "send_text", json!({"text": "hi", "sync": true})),
+    );
+    let thread = sent
+        .as_ref()
+        .and_then(|r| r["threadId"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    for _ in 0..24 {
+        // Not a step: more threads than two pages hold.
+        let _ = call(c, "send_text", json!({"text": "hello"}));
+    }
+    out.result("rest.threads", count_items(c, "threads", json!({})));
+    let page = call(c, "threads_page", json!({"page": 2})).map(|p| {
+        let items = p["items"].as_array().map_or(0, Vec::len);
+        json!({"page": p["page"], "has_more": p["has_more"], "items": items})
+    });
+    out.result("rest.threads_page", page);
+    out.result(
+        "rest.messages",
+        count_items(c, "messages", json!({"thread_id": thread})),
+    );
+    let on_thread = json!({ "thread_id": thread });
+    let sync_hi = json!({"text": "hi", "thread_id": thread, "sync": true});
+    out.result("rest.pause", call(c, "pause", on_thread.clone()));
+    out.result("rest.paused_send", call(c, "send_text", sync_hi.clone()));
+    out.result(
+        "rest.pause_status",
+        call(c, "pause_status", on_thread.clone()),
+    );
+    out.result("rest.resume", call(c, "resume", on_thread.clone()));
+    out.result("rest.resumed_send", call(c, "send_text", sync_hi.clone()));
+    let handover = json!({"thread_id": thread, "seconds": 60});
+    out.result("rest.handover", call(c, "handover", handover));
+    out.result(
+        "rest.handover_status",
+        call(c, "pause_status", on_thread.clone()),
+    );
+    out.result("rest.trigger_events", call(c, "trigger_events", json!({})));
+    let trigger = json!({"thread_id": thread, "event_name": "INTRO"});
+    out.result("rest.trigger_event", call(c, "trigger_event", trigger));
+    out.result("rest.business_hours", call(c, "business_hours", json!({})));
+    out.result("rest.segments", call(c, "segments", json!({})));
+    let long = json!({"text": "x".repeat(256), "sync": true});
+    out.error("rest.too_long", call(c, "send_text", long));
+    let fail_once = |status: u16| {
+        let faults = json!({"restV1Failures": 1, "restV1Status": status});
+        call(emulator, "set_faults", json!({ "faults": faults }))
+    };
+    // A send is never retried: the one failure is the answer.
+    let _ = fail_once(500);
+    out.error("rest.send_5xx", call(c, "send_text", sync_hi));
+    // A read is: the retry gets the real answer.
+    let _ = fail_once(503);
+    out.result("rest.read_retried", call(c, "pause_status", on_thread));
+    // Not a step: every object is closed before the program ends (SCENARIO.md).
+    let _ = client.close_blocking();
 }

@@ -6,7 +6,8 @@
 //! language can offer more or less than another.
 
 use flowai_core::settings::{
-    AidaSettings, ManagementSettings, MessagingSettings, ReceiverSettings, SessionSettings,
+    AidaSettings, ManagementSettings, MessagingSettings, ReceiverSettings, RestSettings,
+    SessionSettings,
 };
 
 /// The type of a parameter or a result.
@@ -38,6 +39,8 @@ pub enum Type {
     Model(&'static str),
     /// A list of values of the named shape (a result only).
     ModelList(&'static str),
+    /// A value of the named shape or null (a result only).
+    MaybeModel(&'static str),
 }
 
 /// One parameter.
@@ -64,7 +67,14 @@ pub struct Method {
     pub returns: Type,
     /// One sentence on what it does.
     pub doc: &'static str,
+    /// Whether it opens a [`PAGE_CURSOR`] over a listing: the bindings then offer it as an
+    /// iterator of the listing's items (Python: `for` and `async for`; Node: `for await`),
+    /// fetching each page when iteration reaches it.
+    pub paged: bool,
 }
+
+/// The kind a paged method makes: `next` gives the following page, null after the last.
+pub const PAGE_CURSOR: &str = "page_cursor";
 
 /// One kind of object.
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +123,18 @@ pub const KINDS: &[Kind] = &[
         class: "ManagementClient",
         settings: Some(ManagementSettings::FIELDS),
         doc: "The Management API: flows, intents, entity types, projects, members.",
+    },
+    Kind {
+        name: "rest",
+        class: "RestClient",
+        settings: Some(RestSettings::FIELDS),
+        doc: "The Flow REST API v1: messages with the bot's replies in the answer (sync), threads, handover, bot pause, events, business hours, broadcasts. Only safe calls are retried.",
+    },
+    Kind {
+        name: PAGE_CURSOR,
+        class: "PageCursor",
+        settings: None,
+        doc: "A listing read a page at a time: `next` fetches the following page.",
     },
     Kind {
         name: "session",
@@ -184,8 +206,24 @@ const fn m(
         params,
         returns,
         doc,
+        paged: false,
     }
 }
+
+/// A paged method of the REST client: it opens a [`PAGE_CURSOR`].
+const fn paged(name: &'static str, params: &'static [Param], doc: &'static str) -> Method {
+    Method {
+        kind: "rest",
+        name,
+        params,
+        returns: Type::Handle(PAGE_CURSOR),
+        doc,
+        paged: true,
+    }
+}
+
+/// The per-call deadline of a REST v1 call (the client's `timeout_ms` when not given).
+const TIMEOUT: Param = opt("timeout_ms", Type::Int);
 
 use Type::*;
 
@@ -344,6 +382,148 @@ pub const METHODS: &[Method] = &[
         &[],
         ModelList("Resource"),
         "Every member.",
+    ),
+    // Flow REST API v1.
+    m(
+        "rest",
+        "send",
+        &[
+            req("message", Object),
+            opt("thread_id", Str),
+            opt("sync", Bool),
+            opt("write_concern", Bool),
+            TIMEOUT,
+        ],
+        Model("SendReceipt"),
+        "Send a message given as the API's JSON (`payload` with `type` and its fields, `originator`, `metadata`) to a thread, or to a new one when `thread_id` is not given; with `sync`, the answer carries the bot's replies. Never retried.",
+    ),
+    m(
+        "rest",
+        "send_text",
+        &[
+            req("text", Str),
+            opt("thread_id", Str),
+            opt("sync", Bool),
+            opt("write_concern", Bool),
+            TIMEOUT,
+        ],
+        Model("SendReceipt"),
+        "Send a text (at most 255 characters) as the external user; with `sync`, the answer carries the bot's replies. Never retried.",
+    ),
+    m(
+        "rest",
+        "messages_page",
+        &[req("thread_id", Str), opt("page", Int), TIMEOUT],
+        Model("MessagesPage"),
+        "One page (20 messages) of a thread's messages; pages count from 1.",
+    ),
+    paged(
+        "messages",
+        &[req("thread_id", Str)],
+        "Every message of a thread, a page fetched when iteration reaches it.",
+    ),
+    m(
+        "rest",
+        "threads_page",
+        &[opt("page", Int), TIMEOUT],
+        Model("ThreadsPage"),
+        "One page (20 threads) of the threads; pages count from 1.",
+    ),
+    paged(
+        "threads",
+        &[],
+        "Every thread, a page fetched when iteration reaches it.",
+    ),
+    m(
+        "rest",
+        "handover",
+        &[req("thread_id", Str), opt("seconds", Int), TIMEOUT],
+        Json,
+        "Hand the thread over to a human agent, pausing the bot (for `seconds`, else the service's default). Never retried.",
+    ),
+    m(
+        "rest",
+        "takeover",
+        &[req("thread_id", Str), TIMEOUT],
+        Json,
+        "Deprecated by the service: use handover.",
+    ),
+    m(
+        "rest",
+        "resolve",
+        &[req("thread_id", Str), TIMEOUT],
+        Json,
+        "Mark the thread resolved.",
+    ),
+    m(
+        "rest",
+        "trigger_events",
+        &[TIMEOUT],
+        ModelList("TriggerEvent"),
+        "The events the project's flows can be triggered with.",
+    ),
+    m(
+        "rest",
+        "trigger_event",
+        &[req("thread_id", Str), req("event_name", Str), TIMEOUT],
+        Json,
+        "Trigger an event in a thread. Never retried.",
+    ),
+    m(
+        "rest",
+        "business_hours",
+        &[TIMEOUT],
+        Model("BusinessHours"),
+        "The project's business hours.",
+    ),
+    m(
+        "rest",
+        "pause",
+        &[req("thread_id", Str), opt("seconds", Int), TIMEOUT],
+        Model("PauseStatus"),
+        "Pause the bot for a thread (for `seconds`, else until resumed).",
+    ),
+    m(
+        "rest",
+        "resume",
+        &[req("thread_id", Str), TIMEOUT],
+        Model("PauseStatus"),
+        "Let the bot answer a paused thread again.",
+    ),
+    m(
+        "rest",
+        "pause_status",
+        &[req("thread_id", Str), TIMEOUT],
+        Model("PauseStatus"),
+        "Whether the bot is paused for a thread.",
+    ),
+    m(
+        "rest",
+        "broadcast",
+        &[req("request", Object), TIMEOUT],
+        Json,
+        "Send one message to many threads at once (the API's broadcast JSON). Never retried.",
+    ),
+    m(
+        "rest",
+        "broadcast_segment",
+        &[req("request", Object), TIMEOUT],
+        Json,
+        "Send one message to every thread of a segment (the API's JSON with `segmentId`). Never retried.",
+    ),
+    m(
+        "rest",
+        "segments",
+        &[TIMEOUT],
+        ModelList("Segment"),
+        "The project's segments.",
+    ),
+    m(
+        PAGE_CURSOR,
+        "next",
+        &[],
+        MaybeModel("Page"),
+        "The following page as `{items, has_more}` (fetched now), or null after the last.",
     ),
     // Flow Socket session.
     m(
@@ -520,6 +700,13 @@ pub const METHODS: &[Method] = &[
         ],
         Model("WebhookStatus"),
         "Make a webhook call to a receiver as the service would, and give the HTTP status it answered.",
+    ),
+    m(
+        "emulator",
+        "set_faults",
+        &[req("faults", Object)],
+        Json,
+        "Change some of the emulator's fault knobs, by their camelCase names (`{\"restV1Failures\": 1, \"restV1Status\": 500}` answers the next Flow REST API v1 call with 500), and give them all.",
     ),
     // Benchmarks.
     m(

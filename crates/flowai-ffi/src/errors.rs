@@ -63,9 +63,15 @@ pub fn code_of(number: i32) -> &'static str {
         .unwrap_or("FLOWAI_UNKNOWN")
 }
 
-/// The error as `{code, message, status}` (status: the HTTP status or null).
+/// The error as `{code, message, status, request_id}` (status: the HTTP status or null;
+/// request_id: the service's id of the failed request or null).
 pub fn to_value(error: &Error) -> Value {
-    json!({ "code": error.code(), "message": error.message(), "status": error.status() })
+    json!({
+        "code": error.code(),
+        "message": error.message(),
+        "status": error.status(),
+        "request_id": error.request_id(),
+    })
 }
 
 /// The error of a caught panic: never crosses a language boundary as a panic.
@@ -101,5 +107,14 @@ mod tests {
         assert_eq!(err.code(), "FLOWAI_INTERNAL");
         assert!(err.message().contains("boom"));
         assert_eq!(to_value(&err)["code"], "FLOWAI_INTERNAL");
+    }
+
+    #[test]
+    fn the_json_carries_status_and_request_id() {
+        let err = Error::from_status(503, "busy").with_request_id(Some("req-7".into()));
+        let value = to_value(&err);
+        assert_eq!(value["status"], 503);
+        assert_eq!(value["request_id"], "req-7");
+        assert!(to_value(&Error::internal("x"))["request_id"].is_null());
     }
 }

@@ -8,12 +8,14 @@
 //!   batches by a thread, a task or a waker.
 //! - [`runtime`]: the one tokio runtime, and `FLOWAI_MISUSE` for blocking calls on its threads.
 //! - [`errors`]: the error-code table.
+//! - [`logging`]: the SDK's log records to the language's own logger.
 
 pub mod api;
 pub mod args;
 pub mod codegen;
 pub mod errors;
 pub mod handle;
+pub mod logging;
 mod objects;
 pub mod pump;
 pub mod queue;

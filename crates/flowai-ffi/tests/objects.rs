@@ -263,6 +263,7 @@ fn every_method_of_the_table_runs_on_a_real_object() {
     session(&mut cov, &settings);
     aida(&mut cov, &settings);
     verifier_and_bench(&mut cov);
+    rest(&mut cov, &emu, &settings);
 
     let missing: Vec<String> = METHODS
         .iter()
@@ -667,6 +668,170 @@ fn verifier_and_bench(cov: &mut Coverage) {
     closed_once_and_last("bench", &events);
 }
 
+/// The texts of a sync send's replies.
+fn reply_texts(receipt: &Value) -> Vec<String> {
+    receipt["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|m| m["responses"].as_array().cloned().unwrap_or_default())
+        .filter_map(|r| r["payload"]["text"].as_str().map(String::from))
+        .collect()
+}
+
+/// Every `rest` method, `page_cursor.next` and `emulator.set_faults`: a listing walked page
+/// by page, a paused bot that stays silent, a send that is not retried and a read that is.
+fn rest(cov: &mut Coverage, emu: &Handle, settings: &Value) {
+    let r = open("rest", settings.clone());
+    let first = cov.value(&r, "send_text", json!({"text": "hi", "sync": true}));
+    let thread = first["threadId"].as_str().expect("threadId").to_string();
+    assert!(
+        reply_texts(&first)
+            .iter()
+            .any(|t| t.contains("customer service demo bot")),
+        "{first}"
+    );
+    let message = json!({"payload": {"type": "event", "eventName": "INTRO"}});
+    let intro = cov.value(
+        &r,
+        "send",
+        json!({"message": message, "thread_id": thread, "sync": true, "write_concern": true, "timeout_ms": 5000}),
+    );
+    assert!(
+        reply_texts(&intro)
+            .iter()
+            .any(|t| t.contains("how can we help"))
+    );
+    for _ in 0..20 {
+        cov.value(&r, "send_text", json!({"text": "hello"}));
+    }
+
+    // 21 threads: page 1 is full and says there is more, page 2 holds the last one.
+    let page = cov.value(&r, "threads_page", json!({"page": 2, "timeout_ms": 5000}));
+    assert_eq!(
+        (page["page"].clone(), page["has_more"].clone()),
+        (json!(2), json!(false))
+    );
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+    let cursor = cov.handle(&r, "threads", json!({}));
+    assert_eq!(cursor.kind(), "page_cursor");
+    let mut sizes = Vec::new();
+    loop {
+        let page = cov.value(&cursor, "next", json!({}));
+        if page.is_null() {
+            break;
+        }
+        sizes.push((
+            page["items"].as_array().map_or(0, Vec::len),
+            page["has_more"].clone(),
+        ));
+    }
+    assert_eq!(sizes, [(20, json!(true)), (1, json!(false))]);
+    assert_eq!(
+        cov.value(&cursor, "next", json!({})),
+        Value::Null,
+        "null stays null"
+    );
+    cursor.close_blocking().expect("close the cursor");
+    let on_thread = json!({"thread_id": thread});
+    let messages = cov.value(&r, "messages_page", on_thread.clone());
+    assert_eq!(
+        messages["items"].as_array().map(Vec::len),
+        Some(4),
+        "{messages}"
+    );
+    let cursor = cov.handle(&r, "messages", on_thread.clone());
+    let page = cov.value(&cursor, "next", json!({}));
+    assert_eq!(page["has_more"], false);
+
+    // A paused bot answers nothing until it is resumed.
+    let paused = cov.value(&r, "pause", json!({"thread_id": thread, "seconds": 60}));
+    assert_eq!(paused["isPaused"], true);
+    assert_eq!(
+        cov.value(&r, "pause_status", on_thread.clone())["isPaused"],
+        true
+    );
+    let silent = cov.value(
+        &r,
+        "send_text",
+        json!({"text": "hi", "thread_id": thread, "sync": true}),
+    );
+    assert!(reply_texts(&silent).is_empty(), "{silent}");
+    assert_eq!(
+        cov.value(&r, "resume", on_thread.clone())["isPaused"],
+        false
+    );
+    let handover = cov.value(&r, "handover", json!({"thread_id": thread, "seconds": 30}));
+    assert_eq!(handover["isPaused"], true);
+    cov.value(&r, "takeover", on_thread.clone());
+    cov.value(&r, "resolve", on_thread.clone());
+
+    let events = cov.value(&r, "trigger_events", json!({}));
+    assert!(
+        events
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["name"] == "INTRO"))
+    );
+    let triggered = cov.value(
+        &r,
+        "trigger_event",
+        json!({"thread_id": thread, "event_name": "INTRO"}),
+    );
+    assert_eq!(triggered["eventName"], "INTRO");
+    let hours = cov.value(&r, "business_hours", json!({}));
+    assert!(
+        hours["days"].as_array().is_some_and(|d| d.len() == 7),
+        "{hours}"
+    );
+    let segments = cov.value(&r, "segments", json!({}));
+    let segment = segments[0]["id"].as_str().expect("a segment").to_string();
+    let broadcast = json!({
+        "audience": [{"phoneNumber": "+31600000000"}],
+        "channel": {"channelName": "whatsapp", "externalId": "+31000000000"},
+        "payload": {"type": "text", "speech": "news"},
+    });
+    cov.value(&r, "broadcast", json!({"request": broadcast}));
+    let to_segment =
+        json!({"audience": [{"id": segment}], "payload": {"type": "event", "eventName": "INTRO"}});
+    cov.value(&r, "broadcast_segment", json!({"request": to_segment}));
+
+    // Bad input is refused before anything is sent, in the core's words.
+    let long = json!({"text": "x".repeat(256)});
+    assert_eq!(
+        call_err(&r, "send_text", long).message(),
+        "speech is longer than 255 characters"
+    );
+    let zero = json!({"text": "hi", "timeout_ms": 0});
+    assert_eq!(
+        call_err(&r, "send_text", zero).message(),
+        "timeout_ms must be greater than 0"
+    );
+    assert_eq!(
+        call_err(&r, "threads_page", json!({"page": 0})).message(),
+        "page counts from 1"
+    );
+    let fax = json!({"message": {"payload": {"type": "fax"}}});
+    assert_eq!(call_err(&r, "send", fax).code(), "FLOWAI_INVALID_ARGUMENT");
+
+    // A 5xx: a send gives it back at once (the one failure was its only try), a read retries.
+    let fail_once = json!({"faults": {"restV1Failures": 1, "restV1Status": 500}});
+    let faults = cov.value(emu, "set_faults", fail_once.clone());
+    assert_eq!(faults["restV1Failures"], 1);
+    let err = call_err(&r, "send_text", json!({"text": "hi"}));
+    assert_eq!((err.code(), err.status()), ("FLOWAI_HTTP", Some(500)));
+    cov.value(emu, "set_faults", fail_once);
+    cov.value(&r, "pause_status", on_thread);
+    let unknown = call_err(emu, "set_faults", json!({"faults": {"colour": 1}}));
+    assert!(
+        unknown
+            .message()
+            .starts_with("set_faults: no fault `colour`"),
+        "{}",
+        unknown.message()
+    );
+    r.close_blocking().expect("close the rest client");
+}
+
 /// An object of every kind (an aida_session through its client), each with its watch.
 fn one_of_each(settings: &Value) -> Vec<Watch> {
     let mut objects = Vec::new();
@@ -675,6 +840,18 @@ fn one_of_each(settings: &Value) -> Vec<Watch> {
             "emulator" => open("emulator", json!({})),
             "receiver" | "verifier" => open(kind.name, json!({"verify_key": "k"})),
             "bench" => open("bench", json!({})),
+            "page_cursor" => {
+                let client = objects
+                    .iter()
+                    .find(|w: &&Watch| w.handle.kind() == "rest")
+                    .expect("rest comes before page_cursor in KINDS")
+                    .handle
+                    .clone();
+                match client.call_blocking("threads", json!({})) {
+                    Ok(Reply::Handle(h)) => h,
+                    other => panic!("threads: {other:?}"),
+                }
+            }
             "aida_session" => {
                 let client = objects
                     .iter()

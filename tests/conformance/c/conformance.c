@@ -361,6 +361,111 @@ static void settings_steps(const char *settings) {
     }
 }
 
+/* The number of items of a paged method, walked with its page cursor: `{"count": N}`. The
+ * items of threads and messages each carry one "threadId". */
+static void count_items(const char *step, FlowaiHandle *client, const char *method, const char *args) {
+    FlowaiHandle *cursor = NULL;
+    if (flowai_call_open(client, method, args, NULL, NULL, NULL, &cursor) != FLOWAI_OK) {
+        surprises++;
+        print_error(step);
+        return;
+    }
+    int count = 0;
+    for (;;) {
+        char *page = NULL;
+        if (flowai_call(cursor, FLOWAI_PAGE_CURSOR_NEXT, "{}", &page) != FLOWAI_OK) {
+            surprises++;
+            print_error(step);
+            flowai_close(cursor);
+            flowai_free(cursor);
+            return;
+        }
+        int done = strcmp(page, "null") == 0;
+        for (const char *at = page; !done && (at = strstr(at, "\"threadId\":")) != NULL; at++) {
+            count++;
+        }
+        flowai_string_free(page);
+        if (done) {
+            break;
+        }
+    }
+    flowai_close(cursor);
+    flowai_free(cursor);
+    char out[64];
+    snprintf(out, sizeof out, "{\"count\":%d}", count);
+    print_result(step, out);
+}
+
+/* Steps 33 to 50: the Flow REST API v1. */
+static void rest_steps(const char *settings, FlowaiHandle *emulator) {
+    FlowaiHandle *c = open_object("rest.send_sync", FLOWAI_KIND_REST, settings, NULL);
+    if (c == NULL) {
+        return;
+    }
+    char *sent = call("rest.send_sync", c, FLOWAI_REST_SEND_TEXT, "{\"text\":\"hi\",\"sync\":true}");
+    char thread[256] = "";
+    json_str(sent, "threadId", thread, sizeof thread);
+    flowai_string_free(sent);
+    for (int i = 0; i < 24; i++) { /* not a step: more threads than two pages hold */
+        char *out = NULL;
+        if (flowai_call(c, FLOWAI_REST_SEND_TEXT, "{\"text\":\"hello\"}", &out) == FLOWAI_OK) {
+            flowai_string_free(out);
+        }
+    }
+    count_items("rest.threads", c, FLOWAI_REST_THREADS, "{}");
+    char *page = NULL;
+    if (flowai_call(c, FLOWAI_REST_THREADS_PAGE, "{\"page\":2}", &page) == FLOWAI_OK) {
+        int items = 0;
+        for (const char *at = page; (at = strstr(at, "\"threadId\":")) != NULL; at++) {
+            items++;
+        }
+        char out[128];
+        snprintf(out, sizeof out, "{\"page\":%d,\"has_more\":%s,\"items\":%d}", strstr(page, "\"page\":2") ? 2 : 0,
+                 strstr(page, "\"has_more\":true") ? "true" : "false", items);
+        print_result("rest.threads_page", out);
+        flowai_string_free(page);
+    } else {
+        surprises++;
+        print_error("rest.threads_page");
+    }
+    char on_thread[320], sync_hi[384], handover[384], trigger[384];
+    snprintf(on_thread, sizeof on_thread, "{\"thread_id\":\"%s\"}", thread);
+    snprintf(sync_hi, sizeof sync_hi, "{\"text\":\"hi\",\"thread_id\":\"%s\",\"sync\":true}", thread);
+    snprintf(handover, sizeof handover, "{\"thread_id\":\"%s\",\"seconds\":60}", thread);
+    snprintf(trigger, sizeof trigger, "{\"thread_id\":\"%s\",\"event_name\":\"INTRO\"}", thread);
+    count_items("rest.messages", c, FLOWAI_REST_MESSAGES, on_thread);
+    flowai_string_free(call("rest.pause", c, FLOWAI_REST_PAUSE, on_thread));
+    flowai_string_free(call("rest.paused_send", c, FLOWAI_REST_SEND_TEXT, sync_hi));
+    flowai_string_free(call("rest.pause_status", c, FLOWAI_REST_PAUSE_STATUS, on_thread));
+    flowai_string_free(call("rest.resume", c, FLOWAI_REST_RESUME, on_thread));
+    flowai_string_free(call("rest.resumed_send", c, FLOWAI_REST_SEND_TEXT, sync_hi));
+    flowai_string_free(call("rest.handover", c, FLOWAI_REST_HANDOVER, handover));
+    flowai_string_free(call("rest.handover_status", c, FLOWAI_REST_PAUSE_STATUS, on_thread));
+    flowai_string_free(call("rest.trigger_events", c, FLOWAI_REST_TRIGGER_EVENTS, "{}"));
+    flowai_string_free(call("rest.trigger_event", c, FLOWAI_REST_TRIGGER_EVENT, trigger));
+    flowai_string_free(call("rest.business_hours", c, FLOWAI_REST_BUSINESS_HOURS, "{}"));
+    flowai_string_free(call("rest.segments", c, FLOWAI_REST_SEGMENTS, "{}"));
+    char long_text[512];
+    snprintf(long_text, sizeof long_text, "{\"text\":\"%0256d\",\"sync\":true}", 0);
+    for (char *x = strstr(long_text, "\"text\":\"") + 8; *x == '0'; x++) {
+        *x = 'x';
+    }
+    call_fails("rest.too_long", c, FLOWAI_REST_SEND_TEXT, long_text);
+    /* A send is never retried: the one failure is the answer. A read is. */
+    char *faults = NULL;
+    flowai_call(emulator, FLOWAI_EMULATOR_SET_FAULTS, "{\"faults\":{\"restV1Failures\":1,\"restV1Status\":500}}",
+                &faults);
+    flowai_string_free(faults);
+    call_fails("rest.send_5xx", c, FLOWAI_REST_SEND_TEXT, sync_hi);
+    faults = NULL;
+    flowai_call(emulator, FLOWAI_EMULATOR_SET_FAULTS, "{\"faults\":{\"restV1Failures\":1,\"restV1Status\":503}}",
+                &faults);
+    flowai_string_free(faults);
+    flowai_string_free(call("rest.read_retried", c, FLOWAI_REST_PAUSE_STATUS, on_thread));
+    flowai_close(c);
+    flowai_free(c);
+}
+
 int main(void) {
     /* 1. The emulator, whose settings every client takes as they are. */
     FlowaiHandle *emulator = open_object("emulator.info", FLOWAI_KIND_EMULATOR, "{}", NULL);
@@ -376,6 +481,7 @@ int main(void) {
     aida_steps(settings);
     webhook_steps(emulator);
     settings_steps(settings);
+    rest_steps(settings, emulator);
     close_step("emulator.close", emulator);
     flowai_free(emulator);
     flowai_string_free(settings);

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-const { Emulator, Session, AidaClient, WebhookReceiver, WebhookVerifier, MessagingClient } = createRequire(
+const { Emulator, Session, AidaClient, WebhookReceiver, WebhookVerifier, MessagingClient, RestClient } = createRequire(
   import.meta.url,
 )(path.join(root, 'node'))
 
@@ -192,6 +192,49 @@ async function settingsSteps(S) {
   await client.close()
 }
 
+/** The number of items of a paged listing, walked with `for await`. */
+async function count(listing) {
+  let n = 0
+  for await (const _ of listing) n++
+  return { count: n }
+}
+
+async function restSteps(S, emulator) {
+  let client
+  try {
+    client = await RestClient.open(S)
+  } catch (err) {
+    return result('rest.send_sync', Promise.reject(err))
+  }
+  const sent = await result('rest.send_sync', client.sendText('hi', { sync: true }))
+  const threadId = sent?.threadId ?? ''
+  // Not a step: more threads than two pages hold.
+  for (let i = 0; i < 24; i++) await client.sendText('hello')
+  await result('rest.threads', count(client.threads()))
+  const page = client.threadsPage({ page: 2 }).then((p) => ({ page: p.page, hasMore: p.hasMore, items: p.items.length }))
+  await result('rest.threads_page', page)
+  await result('rest.messages', count(client.messages(threadId)))
+  await result('rest.pause', client.pause(threadId))
+  await result('rest.paused_send', client.sendText('hi', { threadId, sync: true }))
+  await result('rest.pause_status', client.pauseStatus(threadId))
+  await result('rest.resume', client.resume(threadId))
+  await result('rest.resumed_send', client.sendText('hi', { threadId, sync: true }))
+  await result('rest.handover', client.handover(threadId, { seconds: 60 }))
+  await result('rest.handover_status', client.pauseStatus(threadId))
+  await result('rest.trigger_events', client.triggerEvents())
+  await result('rest.trigger_event', client.triggerEvent(threadId, 'INTRO'))
+  await result('rest.business_hours', client.businessHours())
+  await result('rest.segments', client.segments())
+  await error('rest.too_long', client.sendText('x'.repeat(256), { sync: true }))
+  // A send is never retried: the one failure is the answer. A read is.
+  await emulator.setFaults({ restV1Failures: 1, restV1Status: 500 })
+  await error('rest.send_5xx', client.sendText('hi', { threadId, sync: true }))
+  await emulator.setFaults({ restV1Failures: 1, restV1Status: 503 })
+  await result('rest.read_retried', client.pauseStatus(threadId))
+  // Not a step: every object is closed before the program ends.
+  await client.close()
+}
+
 async function main() {
   let emulator
   try {
@@ -206,6 +249,7 @@ async function main() {
   await aidaSteps(S)
   await webhookSteps(emulator)
   await settingsSteps(S)
+  await restSteps(S, emulator)
   await result('emulator.close', emulator.close())
   if (surprises > 0) console.error(`conformance: ${surprises} step(s) went wrong`)
   return surprises === 0 ? 0 : 1

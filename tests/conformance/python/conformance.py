@@ -66,6 +66,41 @@ def events(step: str, obj: flowai.Object, until: str) -> None:
     emit({"step": step, "events": seen})
 
 
+def rest_steps(settings: dict[str, Any], emulator: flowai.Emulator) -> None:
+    """Steps 33 to 50: the Flow REST API v1."""
+    client = flowai.RestClient(**settings)
+    sent = result("rest.send_sync", lambda: client.send_text("hi", sync=True))
+    thread = sent["threadId"] if sent else ""
+    for _ in range(24):  # not a step: more threads than two pages hold
+        client.send_text("hello")
+    result("rest.threads", lambda: {"count": sum(1 for _ in client.threads())})
+
+    def page_two() -> dict[str, Any]:
+        page = client.threads_page(page=2)
+        return {"page": page["page"], "has_more": page["has_more"], "items": len(page["items"])}
+
+    result("rest.threads_page", page_two)
+    result("rest.messages", lambda: {"count": sum(1 for _ in client.messages(thread))})
+    result("rest.pause", lambda: client.pause(thread))
+    result("rest.paused_send", lambda: client.send_text("hi", thread_id=thread, sync=True))
+    result("rest.pause_status", lambda: client.pause_status(thread))
+    result("rest.resume", lambda: client.resume(thread))
+    result("rest.resumed_send", lambda: client.send_text("hi", thread_id=thread, sync=True))
+    result("rest.handover", lambda: client.handover(thread, seconds=60))
+    result("rest.handover_status", lambda: client.pause_status(thread))
+    result("rest.trigger_events", client.trigger_events)
+    result("rest.trigger_event", lambda: client.trigger_event(thread, "INTRO"))
+    result("rest.business_hours", client.business_hours)
+    result("rest.segments", client.segments)
+    error("rest.too_long", lambda: client.send_text("x" * 256, sync=True))
+    # A send is never retried: the one failure is the answer. A read is.
+    emulator.set_faults({"restV1Failures": 1, "restV1Status": 500})
+    error("rest.send_5xx", lambda: client.send_text("hi", thread_id=thread, sync=True))
+    emulator.set_faults({"restV1Failures": 1, "restV1Status": 503})
+    result("rest.read_retried", lambda: client.pause_status(thread))
+    client.close()  # not a step: every object is closed before the program ends
+
+
 def main() -> int:
     emulator = flowai.Emulator()
     settings: dict[str, Any] = result("emulator.info", emulator.info)
@@ -114,6 +149,8 @@ def main() -> int:
     client = flowai.MessagingClient(**settings)
     error("call.too_long", lambda: client.send_text(thread_id="t-1", text="x" * 256))
     error("call.unknown_argument", lambda: client.call("send_text", {"thread_id": "t-1", "text": "hi", "colour": "red"}))
+
+    rest_steps(settings, emulator)
 
     result("emulator.close", emulator.close)
     if failures:

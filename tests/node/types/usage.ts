@@ -8,6 +8,7 @@ import {
   FlowAIError,
   ManagementClient,
   MessagingClient,
+  RestClient,
   Session,
   WebhookReceiver,
   WebhookVerifier,
@@ -17,6 +18,9 @@ import {
   type EventName,
   type Flow,
   type FlowAIEvent,
+  type PauseStatus,
+  type SendReceipt,
+  type ThreadSummary,
   type Webhook,
 } from 'flowai'
 
@@ -43,6 +47,15 @@ async function usage(): Promise<void> {
   const replay = await Emulator.open({ replay: '/tmp/r.jsonl' })
   const bot: string | undefined = (await replay.info()).aidaBot
   void bot
+
+  const rest = await RestClient.open({ ...settings, timeoutMs: 5000, maxRetries: 1 })
+  const receipt: SendReceipt = await rest.sendText('hi', { sync: true, timeoutMs: 2000 })
+  receipt.messages.map((m) => m.fallback)
+  for await (const thread of rest.threads()) void thread.threadId
+  const summary: ThreadSummary = (await rest.threadsPage({ page: 2 })).items[0]
+  const paused: PauseStatus = await rest.pause(summary.threadId, { seconds: 60 })
+  void paused.isPaused
+  await rest.close()
 
   const flows: Flow[] = await (await ManagementClient.open(settings)).listFlows()
   void flows[0].flowId

@@ -1,9 +1,9 @@
 //! An embedded HTTP server that receives webhook calls and hands verified events to the app, in order.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -14,10 +14,10 @@ use axum::routing::get;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::dedupe::{Claim, DedupeStore, MemoryStore, dedupe_key};
 use super::verify::{DEFAULT_VERIFY_HEADER, Verifier};
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::WebhookEvent;
-use crate::recent::RecentKeys;
 use crate::secret::Secret;
 
 /// The header carrying a delivery id; retries of one delivery repeat it.
@@ -42,8 +42,18 @@ pub struct ReceiverOptions {
     /// Events waiting for the handler; when full, calls get 503 so the sender retries. Default 1024.
     pub queue_capacity: usize,
     /// How many accepted delivery ids are at least remembered (up to twice as many) to drop
-    /// retried duplicates; 0 turns deduplication off. Default 4096.
+    /// retried duplicates; 0 turns deduplication off. Default 4096. Used without `dedup_url`.
     pub dedupe_capacity: usize,
+    /// A Redis shared by every replica (`redis://host:port`) instead of this process's
+    /// memory; needs the `redis` feature. Default none.
+    pub dedup_url: Option<Secret>,
+    /// How long a shared claim holds a call; longer than the slowest handler. Default 60 s.
+    pub dedup_claim_ttl: Duration,
+    /// How long a handled call is remembered in the shared store. Default 24 h.
+    pub dedup_done_ttl: Duration,
+    /// When the shared store cannot be reached, handle calls anyway (they may then be
+    /// handled twice) instead of answering 503. Default false.
+    pub dedup_fail_open: bool,
 }
 
 impl ReceiverOptions {
@@ -57,7 +67,26 @@ impl ReceiverOptions {
             max_body_bytes: 1024 * 1024,
             queue_capacity: 1024,
             dedupe_capacity: 4096,
+            dedup_url: None,
+            dedup_claim_ttl: Duration::from_secs(60),
+            dedup_done_ttl: Duration::from_secs(24 * 3600),
+            dedup_fail_open: false,
         }
+    }
+
+    /// The store these options ask for; `None` when deduplication is off.
+    fn store(&self) -> Result<Option<Arc<dyn DedupeStore>>> {
+        let Some(url) = &self.dedup_url else {
+            return Ok((self.dedupe_capacity > 0).then(|| {
+                Arc::new(MemoryStore::new(self.dedupe_capacity)) as Arc<dyn DedupeStore>
+            }));
+        };
+        if self.dedup_claim_ttl.is_zero() || self.dedup_done_ttl.is_zero() {
+            return Err(Error::invalid(
+                "dedup_claim_ttl_ms and dedup_done_ttl_ms must be greater than 0",
+            ));
+        }
+        shared_store(url, self)
     }
 
     fn validate(&self) -> Result<Verifier> {
@@ -98,66 +127,44 @@ impl<T, E> Ack for std::result::Result<T, E> {
     }
 }
 
-/// Delivery ids in flight and recently accepted, bounded.
-#[derive(Debug)]
-struct Deliveries {
-    in_flight: HashSet<String>,
-    done: RecentKeys<String>,
+#[cfg(feature = "redis")]
+fn shared_store(url: &Secret, o: &ReceiverOptions) -> Result<Option<Arc<dyn DedupeStore>>> {
+    use super::redis_store::{RedisStore, RedisStoreOptions};
+    let options = RedisStoreOptions {
+        claim_ttl: o.dedup_claim_ttl,
+        done_ttl: o.dedup_done_ttl,
+        ..RedisStoreOptions::default()
+    };
+    Ok(Some(Arc::new(RedisStore::new(url.expose(), options)?)))
 }
 
-#[derive(Debug, PartialEq)]
-enum Claim {
-    New,
-    Done,
-    InFlight,
-}
-
-impl Deliveries {
-    fn new(capacity: usize) -> Self {
-        Deliveries {
-            in_flight: HashSet::new(),
-            done: RecentKeys::new(capacity),
-        }
-    }
-
-    fn claim(&mut self, id: &str) -> Claim {
-        if self.done.contains(id) {
-            Claim::Done
-        } else if !self.in_flight.insert(id.to_string()) {
-            Claim::InFlight
-        } else {
-            Claim::New
-        }
-    }
-
-    fn finish(&mut self, id: &str, accepted: bool) {
-        // The id claimed moves from one set to the other, not copied again.
-        let claimed = self.in_flight.take(id);
-        if accepted {
-            self.done.insert(claimed.unwrap_or_else(|| id.to_string()));
-        }
-    }
-}
-
-type SharedDeliveries = Arc<Mutex<Deliveries>>;
-
-fn lock(d: &SharedDeliveries) -> std::sync::MutexGuard<'_, Deliveries> {
-    // The set stays consistent even if a holder panicked.
-    d.lock().unwrap_or_else(|e| e.into_inner())
+#[cfg(not(feature = "redis"))]
+fn shared_store(url: &Secret, _: &ReceiverOptions) -> Result<Option<Arc<dyn DedupeStore>>> {
+    super::dedupe::redis_target(url.expose())?;
+    Err(Error::invalid(
+        "dedup_url needs flowai-core built with its `redis` feature",
+    ))
 }
 
 /// One event on its way to the handler, with where to report the outcome.
 struct Job {
     event: WebhookEvent,
-    delivery_id: Option<String>,
     done: oneshot::Sender<bool>,
+}
+
+/// A call claimed in the store: its key and the claim's token.
+struct Claimed {
+    key: String,
+    token: String,
 }
 
 struct Inner {
     verifier: Verifier,
     max_body: usize,
     queue: mpsc::Sender<Job>,
-    deliveries: SharedDeliveries,
+    store: Option<Arc<dyn DedupeStore>>,
+    fail_open: bool,
+    claim_ttl: Duration,
 }
 
 /// A running webhook receiver. Dropping it stops the server (gracefully, in the background).
@@ -181,10 +188,24 @@ impl WebhookReceiver {
         F: Fn(WebhookEvent) -> R + Send + 'static,
         R: Ack,
     {
+        let store = options.store()?;
+        WebhookReceiver::bind_with_store(options, store, handler).await
+    }
+
+    /// Like [`WebhookReceiver::bind`], with a dedupe store of the app's own (or none):
+    /// `options.dedup_url` and `options.dedupe_capacity` are not used.
+    pub async fn bind_with_store<F, R>(
+        options: ReceiverOptions,
+        store: Option<Arc<dyn DedupeStore>>,
+        handler: F,
+    ) -> Result<WebhookReceiver>
+    where
+        F: Fn(WebhookEvent) -> R + Send + 'static,
+        R: Ack,
+    {
         let verifier = options.validate()?;
         let (queue, jobs) = mpsc::channel(options.queue_capacity);
-        let deliveries = Arc::new(Mutex::new(Deliveries::new(options.dedupe_capacity)));
-        spawn_handler(jobs, deliveries.clone(), move |e| handler(e).accepted())?;
+        spawn_handler(jobs, move |e| handler(e).accepted())?;
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .map_err(|e| Error::from(e).context("cannot bind the webhook receiver"))?;
@@ -193,7 +214,9 @@ impl WebhookReceiver {
             verifier,
             max_body: options.max_body_bytes,
             queue,
-            deliveries,
+            store,
+            fail_open: options.dedup_fail_open,
+            claim_ttl: options.dedup_claim_ttl,
         });
         let router = Router::new()
             .route(&options.path, get(answer_check).post(receive))
@@ -262,11 +285,7 @@ fn serve(
 }
 
 /// The handler thread: one event at a time, a panic turned into "not accepted".
-fn spawn_handler<F>(
-    mut jobs: mpsc::Receiver<Job>,
-    deliveries: SharedDeliveries,
-    handler: F,
-) -> Result<()>
+fn spawn_handler<F>(mut jobs: mpsc::Receiver<Job>, handler: F) -> Result<()>
 where
     F: Fn(WebhookEvent) -> bool + Send + 'static,
 {
@@ -277,9 +296,6 @@ where
                     tracing::error!("webhook handler panicked; the call is answered 500");
                     false
                 });
-            if let Some(id) = &job.delivery_id {
-                lock(&deliveries).finish(id, accepted);
-            }
             let _ = job.done.send(accepted);
         }
     };
@@ -345,40 +361,165 @@ async fn accept(
         .verifier
         .parse_checked(check, &bytes)
         .map_err(refusal)?;
-    let delivery_id = delivery_id(headers);
-    if let Some(id) = &delivery_id {
-        match lock(&inner.deliveries).claim(id) {
-            Claim::New => {}
-            Claim::Done => return Ok(StatusCode::OK),
-            Claim::InFlight => return Err(StatusCode::SERVICE_UNAVAILABLE),
-        }
-    }
-    hand_over(inner, event, delivery_id).await
+    let claimed = match &inner.store {
+        Some(store) => claim(inner, store, headers, &bytes).await?,
+        None => None,
+    };
+    hand_over(inner, event, claimed).await
 }
 
-/// Queue the event and wait for the handler's verdict.
+/// Claim the call in the store: `Ok(None)` when it has no key (or the store is away and
+/// the receiver fails open), `Err` with the answer when the handler must not run (200
+/// for a call handled already, 503 for one held elsewhere or a store that is away).
+async fn claim(
+    inner: &Inner,
+    store: &Arc<dyn DedupeStore>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> std::result::Result<Option<Claimed>, StatusCode> {
+    let Some(key) = dedupe_key(delivery_id(headers), body, store.keys_bodies()) else {
+        return Ok(None);
+    };
+    match store.claim(&key).await {
+        Ok(Claim::New(token)) => Ok(Some(Claimed { key, token })),
+        Ok(Claim::Done) => Err(StatusCode::OK),
+        Ok(Claim::InFlight) => Err(StatusCode::SERVICE_UNAVAILABLE),
+        Err(e) if inner.fail_open => {
+            tracing::warn!("{e}; handling the call without deduplication (fail open)");
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!("{e}; the call is answered 503 so that the sender retries");
+            Err(StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
+
+/// Queue the event and wait for the handler's verdict, written to the store before the
+/// answer goes out.
 async fn hand_over(
     inner: &Inner,
     event: WebhookEvent,
-    delivery_id: Option<String>,
+    claimed: Option<Claimed>,
 ) -> std::result::Result<StatusCode, StatusCode> {
     let (done, verdict) = oneshot::channel();
-    let job = Job {
-        event,
-        delivery_id: delivery_id.clone(),
-        done,
-    };
+    let job = Job { event, done };
     if inner.queue.try_send(job).is_err() {
-        if let Some(id) = &delivery_id {
-            lock(&inner.deliveries).finish(id, false);
+        if let (Some(store), Some(c)) = (&inner.store, &claimed) {
+            let _ = store.release(&c.key, &c.token).await;
         }
         return Err(StatusCode::SERVICE_UNAVAILABLE);
     }
-    match verdict.await {
-        Ok(true) => Ok(StatusCode::OK),
-        Ok(false) => Err(StatusCode::INTERNAL_SERVER_ERROR),
-        Err(_) => Err(StatusCode::SERVICE_UNAVAILABLE),
+    let outcome = match (&inner.store, claimed) {
+        (Some(store), Some(c)) => {
+            let mut pending = Pending {
+                store: store.clone(),
+                claimed: Some(c),
+                verdict: Some(verdict),
+                accepted: None,
+                claim_ttl: inner.claim_ttl,
+            };
+            pending.finish().await
+        }
+        _ => verdict.await.ok(),
+    };
+    match outcome {
+        Some(true) => Ok(StatusCode::OK),
+        Some(false) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+        None => Err(StatusCode::SERVICE_UNAVAILABLE),
     }
+}
+
+/// A claimed call whose verdict is still to be written to the store. When the sender
+/// hangs up, axum drops the request's future; dropped unfinished, this finishes in a
+/// task of its own, so a call never leaves a claim held until it expires (which would
+/// make a handled call run again, or hold a declined one back).
+struct Pending {
+    store: Arc<dyn DedupeStore>,
+    claimed: Option<Claimed>,
+    verdict: Option<oneshot::Receiver<bool>>,
+    accepted: Option<bool>,
+    claim_ttl: Duration,
+}
+
+impl Pending {
+    /// Wait for the verdict and record it; `None` when the handler thread is gone.
+    async fn finish(&mut self) -> Option<bool> {
+        let verdict = match self.verdict.as_mut() {
+            Some(v) => v.await.ok(),
+            None => None,
+        };
+        self.verdict = None;
+        self.accepted = Some(verdict == Some(true));
+        if let Some(c) = &self.claimed {
+            record(&self.store, c, verdict == Some(true), self.claim_ttl).await;
+        }
+        self.claimed = None;
+        verdict
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let Some(claimed) = self.claimed.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut rest = Pending {
+            store: self.store.clone(),
+            claimed: Some(claimed),
+            verdict: self.verdict.take(),
+            accepted: self.accepted,
+            claim_ttl: self.claim_ttl,
+        };
+        runtime.spawn(async move {
+            match rest.accepted {
+                Some(accepted) => {
+                    if let Some(c) = rest.claimed.take() {
+                        record(&rest.store, &c, accepted, rest.claim_ttl).await;
+                    }
+                }
+                None => {
+                    rest.finish().await;
+                }
+            }
+        });
+    }
+}
+
+/// Write a handler's verdict to the store. A done mark that cannot be written now is
+/// retried in the background while the claim still holds the call (the handler ran, so
+/// the call is answered 200 either way); a release that fails leaves the claim to expire.
+async fn record(store: &Arc<dyn DedupeStore>, c: &Claimed, accepted: bool, claim_ttl: Duration) {
+    if !accepted {
+        if let Err(e) = store.release(&c.key, &c.token).await {
+            tracing::warn!("{e}; the declined call is retried once its claim expires");
+        }
+        return;
+    }
+    if store.done(&c.key, &c.token).await.is_ok() {
+        return;
+    }
+    let (store, key, token) = (store.clone(), c.key.clone(), c.token.clone());
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + claim_ttl;
+        let mut wait = Duration::from_millis(20);
+        loop {
+            tokio::time::sleep(wait).await;
+            match store.done(&key, &token).await {
+                Ok(()) => return,
+                Err(e) if tokio::time::Instant::now() + wait >= deadline => {
+                    tracing::warn!(
+                        "{e}; a handled call may be handled again once its claim expires"
+                    );
+                    return;
+                }
+                Err(_) => wait = (wait * 2).min(Duration::from_millis(250)),
+            }
+        }
+    });
 }
 
 fn refusal(err: Error) -> StatusCode {
@@ -398,29 +539,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-fn delivery_id(headers: &HeaderMap) -> Option<String> {
+fn delivery_id(headers: &HeaderMap) -> Option<&str> {
     let id = headers.get(DELIVERY_ID_HEADER)?.to_str().ok()?.trim();
-    (!id.is_empty()).then(|| id.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deliveries_remember_accepted_ids_boundedly() {
-        let mut d = Deliveries::new(2);
-        assert_eq!(d.claim("a"), Claim::New);
-        assert_eq!(d.claim("a"), Claim::InFlight);
-        d.finish("a", false);
-        assert_eq!(d.claim("a"), Claim::New);
-        d.finish("a", true);
-        assert_eq!(d.claim("a"), Claim::Done);
-        // At least the latest two are remembered, at most four.
-        for id in ["b", "c", "d", "e"] {
-            d.claim(id);
-            d.finish(id, true);
-        }
-        assert_eq!(d.claim("a"), Claim::New);
-    }
+    (!id.is_empty()).then_some(id)
 }

@@ -135,6 +135,7 @@ fn param_type(ty: Type) -> String {
         Type::Handle(kind) => format!("a new {kind} object"),
         Type::Model(name) => name.into(),
         Type::ModelList(name) => format!("[{name}, ...]"),
+        Type::MaybeModel(name) => format!("{name} or null"),
     }
 }
 

@@ -11,6 +11,7 @@ use std::fmt::Write;
 
 use flowai_core::event::{NAMES, to_camel};
 
+use super::SettingType;
 use crate::api::{KINDS, Kind, METHODS, Method, Param, Type};
 use crate::errors::table;
 
@@ -63,6 +64,9 @@ fn split(method: &Method) -> (Vec<&Param>, Vec<&Param>) {
 }
 
 fn js_method(out: &mut String, method: &Method) {
+    if method.paged {
+        return js_paged(out, method);
+    }
     let (required, optional) = split(method);
     let mut names: Vec<String> = required.iter().map(|p| to_camel(p.name)).collect();
     let args = if names.is_empty() {
@@ -81,6 +85,47 @@ fn js_method(out: &mut String, method: &Method) {
     let _ = writeln!(out, "    return {call}");
     out.push_str("  }\n");
 }
+
+/// A paged method gives an async iterable of the listing's items (see [`PAGES_JS`]).
+fn js_paged(out: &mut String, method: &Method) {
+    let (required, optional) = split(method);
+    let mut names: Vec<String> = required.iter().map(|p| to_camel(p.name)).collect();
+    let args = if names.is_empty() {
+        "{}".to_string()
+    } else {
+        format!("{{ {} }}", names.join(", "))
+    };
+    if !optional.is_empty() {
+        names.push("options".into());
+    }
+    let options = if optional.is_empty() { "" } else { ", options" };
+    let _ = writeln!(out, "\n  /** {} Iterate with `for await`. */", method.doc);
+    let _ = writeln!(out, "  {}({}) {{", to_camel(method.name), names.join(", "));
+    let _ = writeln!(
+        out,
+        "    return pages(this, '{}', {args}{options})",
+        method.name
+    );
+    out.push_str("  }\n");
+}
+
+/// What a paged method returns: each `for await` opens a cursor (`page_cursor`) and walks
+/// it, a page fetched when iteration reaches it; leaving the loop closes the cursor.
+const PAGES_JS: &str = "
+/** The items of a paged listing, for `for await`: each iteration starts from the first page. */
+function pages(owner, method, args, options) {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const cursor = await owner._call(method, args, options)
+      try {
+        for (let page = await cursor.next(); page !== null; page = await cursor.next()) yield* page.items
+      } finally {
+        await cursor.close()
+      }
+    },
+  }
+}
+";
 
 fn js_class(out: &mut String, kind: &Kind) {
     let _ = writeln!(out, "\n/** {} */", kind.doc);
@@ -109,7 +154,7 @@ fn classes() -> String {
          /** Every error code, the same in every language (from the error table, without FLOWAI_OK). */\n\
          const ERROR_CODES = Object.freeze([{}])\n\n\
          /** Every event name, `closed` last. */\n\
-         const EVENT_NAMES = Object.freeze([{}])\n",
+         const EVENT_NAMES = Object.freeze([{}])\n{PAGES_JS}",
         quoted(error_codes().into_iter().map(String::from)),
         quoted(NAMES.iter().map(|n| to_camel(n))),
     );
@@ -154,6 +199,7 @@ fn ts_type(ty: Type) -> String {
             .into(),
         Type::Model(name) => model_name(name).into(),
         Type::ModelList(name) => format!("{}[]", model_name(name)),
+        Type::MaybeModel(name) => format!("{} | null", model_name(name)),
     }
 }
 
@@ -164,13 +210,11 @@ fn model_name(name: &str) -> &str {
 
 /// The type of a settings field, by the naming rules of `flowai_core::settings`.
 fn ts_setting(field: &str) -> &'static str {
-    let numeric = ["_ms", "_capacity", "_bytes", "port", "time_scale"];
-    if numeric.iter().any(|end| field.ends_with(end)) {
-        "number"
-    } else if field == "originator" {
-        "Originator"
-    } else {
-        "string"
+    match super::setting_type(field) {
+        SettingType::Int | SettingType::Float => "number",
+        SettingType::Bool => "boolean",
+        SettingType::Originator => "Originator",
+        SettingType::Str => "string",
     }
 }
 
@@ -188,12 +232,22 @@ fn ts_method(out: &mut String, method: &Method) {
         params.push(format!("options?: {{ {} }}", fields.join("; ")));
     }
     let _ = writeln!(out, "  /** {} */", method.doc);
+    let result = if method.paged {
+        // The items' shape, by listing: threads are summaries, messages the API's JSON.
+        let item = if method.name == "threads" {
+            "ThreadSummary"
+        } else {
+            "Record<string, unknown>"
+        };
+        format!("AsyncIterable<{item}>")
+    } else {
+        format!("Promise<{}>", ts_type(method.returns))
+    };
     let _ = writeln!(
         out,
-        "  {}({}): Promise<{}>",
+        "  {}({}): {result}",
         to_camel(method.name),
         params.join(", "),
-        ts_type(method.returns)
     );
 }
 
@@ -289,6 +343,20 @@ fn model(name: &str) -> Option<&'static str> {
             "{ apiUrl: string; aidaUrl: string; messagingKey?: string; managementKey?: string; clientId?: string; aidaBot?: string; aidaToken?: string }"
         }
         "Event" => "FlowAIEvent",
+        "SendReceipt" => "{ threadId: string; messages: ReplyMessage[]; [extra: string]: unknown }",
+        "MessagesPage" => {
+            "{ page: number; items: Record<string, unknown>[]; hasMore: boolean; [extra: string]: unknown }"
+        }
+        "ThreadsPage" => {
+            "{ page: number; items: ThreadSummary[]; hasMore: boolean; [extra: string]: unknown }"
+        }
+        "Page" => "{ page: number; items: Record<string, unknown>[]; hasMore: boolean }",
+        "TriggerEvent" => "{ name: string; [extra: string]: unknown }",
+        "BusinessHours" => {
+            "{ timezone?: string; days: Array<{ day: string; open?: string; close?: string; [extra: string]: unknown }>; [extra: string]: unknown }"
+        }
+        "PauseStatus" => "{ threadId: string; isPaused: boolean; [extra: string]: unknown }",
+        "Segment" => "{ id: string; name: string; [extra: string]: unknown }",
         _ => return None,
     })
 }
@@ -316,10 +384,19 @@ export interface ReplyMessage {
 }
 /** A bot reply (a socket's `message.received`, a webhook's `message.reply`). */
 export interface Received { threadId: string; messages: ReplyMessage[]; originator?: Originator; [extra: string]: unknown }
+/** One thread of the REST API v1's listing. */
+export interface ThreadSummary { threadId: string; messageCount?: number; lastMessageAt?: string; isPaused?: boolean; [extra: string]: unknown }
 export interface Step { stepId: string; title: string; type: string; contexts: string[]; actions: unknown[]; [extra: string]: unknown }
 ";
 
 const OBJECT_DECL: &str = "
+/** One log record of the SDK: never with a key in it. */
+export interface LogRecord { level: 'error' | 'warn' | 'info' | 'debug' | 'trace'; levelNumber: number; target: string; message: string }
+/**
+ * Send the SDK's log records (REST requests and retries, receiver warnings) to `logger`;
+ * null stops. `DEBUG=flowai` in the environment logs them to stderr.
+ */
+export declare function setLogger(logger: ((record: LogRecord) => void) | null): void
 /**
  * What every flowai object shares. Events are emitted by name with their payload and as
  * 'event' with `{ event, payload }`; 'closed' comes exactly once and last. A listener that
@@ -362,7 +439,7 @@ fn declarations() -> String {
     let mut models: Vec<&str> = METHODS
         .iter()
         .filter_map(|m| match m.returns {
-            Type::Model(n) | Type::ModelList(n) => Some(n),
+            Type::Model(n) | Type::ModelList(n) | Type::MaybeModel(n) => Some(n),
             _ => None,
         })
         .collect();
@@ -407,7 +484,7 @@ mod tests {
             );
         }
         for method in METHODS {
-            if let Type::Model(n) | Type::ModelList(n) = method.returns {
+            if let Type::Model(n) | Type::ModelList(n) | Type::MaybeModel(n) = method.returns {
                 assert!(model(n).is_some(), "no type for the result `{n}`");
             }
         }
@@ -429,5 +506,17 @@ mod tests {
             "  newSession(options?: { data?: Record<string, unknown> }): Promise<AidaSession>"
         ));
         assert!(ts.contains("  agentTyping: { threadId: string; data: unknown }"));
+    }
+
+    #[test]
+    fn paged_methods_give_async_iterables_over_a_cursor() {
+        let js = classes();
+        assert!(js.contains("  threads() {\n    return pages(this, 'threads', {})"));
+        assert!(
+            js.contains("  messages(threadId) {\n    return pages(this, 'messages', { threadId })")
+        );
+        let ts = declarations();
+        assert!(ts.contains("  threads(): AsyncIterable<ThreadSummary>"));
+        assert!(ts.contains("  next(): Promise<Page | null>"));
     }
 }

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use flowai_core::event::NAMES;
 
+use super::SettingType;
 use crate::api::{KINDS, Kind, METHODS, Method, Param, Type};
 use crate::errors::{Code, table};
 
@@ -82,9 +83,12 @@ fn param_type(ty: Type) -> String {
         Type::Path => "str | os.PathLike[str]".into(),
         Type::Coordinate => "float | str".into(),
         Type::Object => "dict[str, Any]".into(),
-        Type::Json | Type::Nothing | Type::Model(_) | Type::ModelList(_) | Type::Handle(_) => {
-            "Any".into()
-        }
+        Type::Json
+        | Type::Nothing
+        | Type::Model(_)
+        | Type::ModelList(_)
+        | Type::MaybeModel(_)
+        | Type::Handle(_) => "Any".into(),
     }
 }
 
@@ -94,6 +98,7 @@ fn result_type(ty: Type) -> String {
         Type::Nothing => "None".into(),
         Type::Model(_) => "dict[str, Any]".into(),
         Type::ModelList(_) => "list[dict[str, Any]]".into(),
+        Type::MaybeModel(_) => "dict[str, Any] | None".into(),
         Type::Handle(kind) => class_of(kind).into(),
         other => param_type(other),
     }
@@ -102,15 +107,12 @@ fn result_type(ty: Type) -> String {
 /// The type of a setting, by the settings' naming rule (durations `*_ms` and counts are
 /// whole numbers).
 fn setting_type(name: &str) -> &'static str {
-    if name.ends_with("_ms") || name.ends_with("_capacity") || name.ends_with("_bytes") {
-        "int"
-    } else {
-        match name {
-            "port" => "int",
-            "time_scale" => "float",
-            "originator" => "dict[str, Any]",
-            _ => "str",
-        }
+    match super::setting_type(name) {
+        SettingType::Int => "int",
+        SettingType::Float => "float",
+        SettingType::Bool => "bool",
+        SettingType::Originator => "dict[str, Any]",
+        SettingType::Str => "str",
     }
 }
 
@@ -185,10 +187,13 @@ fn api(stub: bool) -> String {
     }
     s.push_str("import builtins\n");
     if stub {
-        s.push_str("import os\nfrom typing import Any\n");
-    } else {
-        s.push_str("from os import fspath as _fspath\nfrom typing import Any\n");
+        s.push_str("import os\n");
     }
+    s.push_str("from collections.abc import AsyncIterator, Iterator\n");
+    if !stub {
+        s.push_str("from os import fspath as _fspath\n");
+    }
+    s.push_str("from typing import Any\n");
     s.push_str("\nfrom ._object import Object\n\n__all__ = [\n    \"EVENT_NAMES\",\n    \"ERRORS\",\n    \"FlowAIError\",\n");
     for code in errors() {
         let _ = writeln!(s, "    \"{}\",", error_class(code.code));
@@ -196,6 +201,7 @@ fn api(stub: bool) -> String {
     for kind in KINDS {
         let _ = writeln!(s, "    \"{}\",", kind.class);
     }
+    let _ = writeln!(s, "    \"{PAGES_CLASS}\",");
     s.push_str("]\n\n");
     errors_section(&mut s, stub);
     if !stub {
@@ -203,6 +209,8 @@ fn api(stub: bool) -> String {
             "\n\ndef _fspath_or_none(path: Any) -> Any:\n    return None if path is None else _fspath(path)\n",
         );
     }
+    s.push_str(PAGES);
+    s.push_str(if stub { PAGES_STUB } else { PAGES_BODY });
     for kind in KINDS {
         kind_class(&mut s, kind, stub);
     }
@@ -308,6 +316,10 @@ fn kind_class(s: &mut String, kind: &Kind, stub: bool) {
         let _ = writeln!(s, "\n    _kind = \"{}\"", kind.name);
     }
     for method in METHODS.iter().filter(|m| m.kind == kind.name) {
+        if method.paged {
+            paged_method(s, method, stub);
+            continue;
+        }
         for asynchronous in [false, true] {
             let (prefix, suffix) = if asynchronous {
                 ("async def", "_async")
@@ -333,6 +345,75 @@ fn kind_class(s: &mut String, kind: &Kind, stub: bool) {
         }
     }
 }
+
+/// A paged method: one form, giving a [`PAGES_CLASS`] that iterates with `for` and `async for`.
+fn paged_method(s: &mut String, method: &Method, stub: bool) {
+    let sig = signature(method.params, stub);
+    if stub {
+        let _ = writeln!(s, "\n    def {}({sig}) -> {PAGES_CLASS}: ...", method.name);
+        return;
+    }
+    let args: Vec<String> = method
+        .params
+        .iter()
+        .map(|p| format!("\"{0}\": {0}", p.name))
+        .collect();
+    let _ = writeln!(s, "\n    def {}({sig}):", method.name);
+    doc(
+        s,
+        "        ",
+        &format!("{} Iterate with ``for`` or ``async for``.", method.doc),
+    );
+    let _ = writeln!(
+        s,
+        "        return {PAGES_CLASS}(self, \"{}\", {{{}}})",
+        method.name,
+        args.join(", ")
+    );
+}
+
+/// The iterable a paged method gives.
+const PAGES_CLASS: &str = "Pages";
+
+/// [`PAGES_CLASS`]: each iteration opens a cursor (`page_cursor`) and walks it.
+const PAGES: &str = r#"
+
+class Pages:
+    """The items of a listing, fetched a page at a time when iteration reaches them:
+    ``for item in pages`` (waiting with the GIL released) or ``async for item in pages``.
+    Each iteration starts again from the first page; an error of a fetch is raised there.
+    """
+"#;
+
+const PAGES_BODY: &str = r#"
+    def __init__(self, owner: Object, method: str, args: dict[str, Any]) -> None:
+        self._owner = owner
+        self._method = method
+        self._args = args
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        cursor = self._owner.call(self._method, self._args)
+        try:
+            while (page := cursor.next()) is not None:
+                yield from page["items"]
+        finally:
+            cursor.close()
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        cursor = await self._owner.call_async(self._method, self._args)
+        try:
+            while (page := await cursor.next_async()) is not None:
+                for item in page["items"]:
+                    yield item
+        finally:
+            await cursor.close_async()
+"#;
+
+const PAGES_STUB: &str = "
+    def __init__(self, owner: Object, method: str, args: dict[str, Any]) -> None: ...
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
+";
 
 /// The typed constructor and `connect` forms of a kind with settings (narrower than the
 /// base class's `**settings`, which takes any kind's: hence the override notes).
@@ -367,7 +448,7 @@ fn native_stub() -> String {
          {HEADER}\n\"\"\"\n\n\
          from collections.abc import Awaitable, Callable\n\
          from typing import Any, Literal, TypeVar, final\n\n\
-         __all__ = [\"Handle\", \"Events\", \"as_sdk_thread\", \"report\", \"ensure_may_block\", \"__version__\", \"ERRORS\", \"EVENT_NAMES\", \"MAX_BATCH\", \"DEBUG_BUILD\"]\n\n\
+         __all__ = [\"Handle\", \"Events\", \"as_sdk_thread\", \"report\", \"ensure_may_block\", \"set_log_handler\", \"__version__\", \"ERRORS\", \"EVENT_NAMES\", \"MAX_BATCH\", \"DEBUG_BUILD\"]\n\n\
          _T = TypeVar(\"_T\")\n\
          _Opened = Literal[{}]\n\
          _Kind = Literal[{}]\n\n\
@@ -395,7 +476,8 @@ fn native_stub() -> String {
          def take_events(self, max: int = ..., timeout: float | None = None) -> str | None: ...\n\n\
          def as_sdk_thread(f: Callable[..., _T], *args: Any) -> _T: ...\n\
          def report(exc: BaseException, source: object) -> None: ...\n\
-         def ensure_may_block() -> None: ...\n",
+         def ensure_may_block() -> None: ...\n\
+         def set_log_handler(handler: Callable[[int, str, str], object] | None) -> None: ...\n",
         kinds.join(", "),
         all.join(", ")
     );
@@ -405,6 +487,18 @@ fn native_stub() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paged_methods_give_one_iterable_form() {
+        let py = api(false);
+        assert!(py.contains(
+            "    def messages(self, thread_id):\n        \"\"\"Every message of a thread, a page fetched when iteration reaches it. Iterate with ``for`` or ``async for``.\"\"\"\n        return Pages(self, \"messages\", {\"thread_id\": thread_id})\n"
+        ));
+        assert!(!py.contains("def messages_async"));
+        let stub = api(true);
+        assert!(stub.contains("    def threads(self) -> Pages: ..."));
+        assert!(stub.contains("    def next(self) -> dict[str, Any] | None: ..."));
+    }
 
     #[test]
     fn error_classes_keep_their_python_names() {

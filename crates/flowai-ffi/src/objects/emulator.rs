@@ -182,12 +182,45 @@ impl EmulatorObject {
     }
 }
 
+impl EmulatorObject {
+    /// Change some fault knobs (the emulator's camelCase names) and give them all.
+    fn set_faults(&self, ctx: &Ctx, args: &Args) -> Result<Reply> {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(Running::Emulator(emulator)) = running.as_ref() else {
+            return Err(Error::invalid(
+                "set_faults: only a running emulator (not a recorder or a replay) has faults",
+            ));
+        };
+        let faults = emulator.faults();
+        let mut merged = serde_json::to_value(faults.get())
+            .map_err(|e| Error::internal(format!("cannot serialize the faults: {e}")))?;
+        if let (Value::Object(all), Some(Value::Object(given))) = (&mut merged, args.get("faults"))
+        {
+            for (key, value) in given {
+                if !all.contains_key(key) {
+                    let names: Vec<&str> = all.keys().map(String::as_str).collect();
+                    return Err(Error::invalid(format!(
+                        "set_faults: no fault `{key}`; one of: {}",
+                        names.join(", ")
+                    )));
+                }
+                all.insert(key.clone(), value.clone());
+            }
+        }
+        let config = serde_json::from_value(merged.clone())
+            .map_err(|e| Error::invalid(format!("set_faults: {e}")))?;
+        faults.set(config);
+        Ok(Reply::Value(ctx.sdk_object(merged)))
+    }
+}
+
 impl Object for EmulatorObject {
     fn call<'a>(&'a self, ctx: &'a Ctx, method: &'static str, args: Args) -> Pending<'a, Reply> {
         Box::pin(async move {
             match method {
                 "info" => Ok(Reply::Value(ctx.sdk_object(self.settings.clone()))),
                 "post_webhook" => self.post_webhook(ctx, args).await,
+                "set_faults" => self.set_faults(ctx, &args),
                 other => Err(unimplemented(other)),
             }
         })

@@ -2,10 +2,12 @@
 
 mod aida;
 mod bench;
+mod cursor;
 pub(crate) mod emulator;
 mod management;
 mod messaging;
 mod receiver;
+mod rest;
 mod session;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ pub async fn open(kind: &str, settings: Value, case: Case) -> Result<Opened> {
     match kind {
         "messaging" => messaging::open(&settings, case),
         "management" => management::open(&settings, case),
+        "rest" => rest::open(&settings, case),
         "session" => session::open(&settings, case).await,
         "aida" => aida::open(&settings, case).await,
         "receiver" => receiver::open(&settings, case).await,
