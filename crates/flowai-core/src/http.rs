@@ -156,7 +156,7 @@ pub fn request_id(response: &Response) -> Option<String> {
 
 /// The service's message from an error body: the `message` (or `error`) field of a JSON
 /// body, or the body text itself.
-async fn read_error_detail(mut response: Response) -> String {
+pub(crate) async fn read_error_detail(mut response: Response) -> String {
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
         body.extend_from_slice(&chunk);

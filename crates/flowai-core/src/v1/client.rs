@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
-use reqwest::{Method, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use tracing::Instrument;
@@ -17,7 +17,7 @@ use super::types::{
     SegmentBroadcast, SendOptions, SendReceipt, ThreadSummary, TriggerEvent,
 };
 use crate::error::{Error, Result};
-use crate::http::{USER_AGENT, error_detail};
+use crate::http::{USER_AGENT, read_error_detail};
 use crate::secret::Secret;
 use crate::tls::CaCert;
 
@@ -25,9 +25,6 @@ use crate::tls::CaCert;
 pub const DEFAULT_REST_URL: &str = "https://api.flow.ai/rest/v1";
 
 pub use crate::http::REQUEST_ID_HEADER;
-
-/// How many bytes of an error body are read at most.
-const MAX_ERROR_BODY: usize = 16 * 1024;
 
 /// Everything a [`RestClient`] needs. Debug shows neither the key nor the proxy (which may
 /// carry credentials).
@@ -535,17 +532,6 @@ impl RestClient {
             .map_err(|e| (Error::from(e).with_request_id(request_id.clone()), None))?;
         Ok((value, request_id))
     }
-}
-
-async fn read_error_detail(mut response: Response) -> String {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
-    error_detail(&body)
 }
 
 fn non_empty<'a>(value: &'a str, name: &str) -> Result<&'a str> {

@@ -177,15 +177,42 @@ fn run_in_thread(state: &AppState, thread_id: &str, input: &Input, payload: &Val
     }
 }
 
+/// The parts every broadcast has: the body, the message to run and a non-empty audience.
+struct BroadcastRequest {
+    body: Map<String, Value>,
+    input: Input,
+    payload: Value,
+    audience: Vec<Value>,
+}
+
+// The rejection is the answer itself, built once on a cold path.
+#[allow(clippy::result_large_err)]
+fn broadcast_request(body: &Bytes) -> Result<BroadcastRequest, Response> {
+    let body = object_body(body)?;
+    let (input, payload) = broadcast_payload(&body).map_err(|m| bad_request(&m))?;
+    let audience = match body.get("audience").and_then(Value::as_array) {
+        None => return Err(bad_request("audience is required and must be a list")),
+        Some(a) if a.is_empty() => return Err(bad_request("audience must not be empty")),
+        Some(a) => a.clone(),
+    };
+    Ok(BroadcastRequest {
+        body,
+        input,
+        payload,
+        audience,
+    })
+}
+
 /// `POST /rest/v1/broadcast/instant`: a text or event to phone numbers on a channel.
 pub async fn broadcast(State(state): State<AppState>, body: Bytes) -> Response {
-    let body = match object_body(&body) {
-        Ok(b) => b,
+    let BroadcastRequest {
+        body,
+        input,
+        payload,
+        audience,
+    } = match broadcast_request(&body) {
+        Ok(parts) => parts,
         Err(r) => return r,
-    };
-    let (input, payload) = match broadcast_payload(&body) {
-        Ok(p) => p,
-        Err(message) => return bad_request(&message),
     };
     let channel = body.get("channel").and_then(Value::as_object);
     let field = |name: &str| {
@@ -199,14 +226,8 @@ pub async fn broadcast(State(state): State<AppState>, body: Bytes) -> Response {
     else {
         return bad_request("channel.channelName and channel.externalId are required");
     };
-    let Some(audience) = body.get("audience").and_then(Value::as_array) else {
-        return bad_request("audience is required and must be a list");
-    };
-    if audience.is_empty() {
-        return bad_request("audience must not be empty");
-    }
     let mut numbers = Vec::new();
-    for recipient in audience {
+    for recipient in &audience {
         match recipient.get("phoneNumber").and_then(Value::as_str) {
             Some(n) if !n.trim().is_empty() => numbers.push(n.trim().to_string()),
             _ => return bad_request("every recipient needs a phoneNumber"),
@@ -229,23 +250,18 @@ pub async fn broadcast(State(state): State<AppState>, body: Bytes) -> Response {
 
 /// `POST /rest/v1/broadcast/instant/segment`: an event for every thread of some segments.
 pub async fn broadcast_segment(State(state): State<AppState>, body: Bytes) -> Response {
-    let body = match object_body(&body) {
-        Ok(b) => b,
+    let BroadcastRequest {
+        input,
+        payload,
+        audience,
+        ..
+    } = match broadcast_request(&body) {
+        Ok(parts) => parts,
         Err(r) => return r,
     };
-    let (input, payload) = match broadcast_payload(&body) {
-        Ok(p) => p,
-        Err(message) => return bad_request(&message),
-    };
-    let Some(audience) = body.get("audience").and_then(Value::as_array) else {
-        return bad_request("audience is required and must be a list");
-    };
-    if audience.is_empty() {
-        return bad_request("audience must not be empty");
-    }
     let known = project_segments(&state);
     let mut chosen = Vec::new();
-    for wanted in audience {
+    for wanted in &audience {
         let id = wanted.get("id").and_then(Value::as_str);
         let name = wanted.get("name").and_then(Value::as_str);
         if id.is_none() && name.is_none() {
