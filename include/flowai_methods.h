@@ -494,6 +494,13 @@
 #define FLOWAI_EMULATOR_INFO "info"
 
 /**
+ * emulator.env {} -> object
+ *   The settings of `info()` as the `FLOWAI_*` environment variables every client reads,
+ *   e.g. `FLOWAI_API_URL`, for code that reads its environment or runs in a subprocess.
+ */
+#define FLOWAI_EMULATOR_ENV "env"
+
+/**
  * emulator.post_webhook {"url": string, "body": string, ["verify_key": string],
  * ["delivery_id": string]} -> WebhookStatus
  *   Make a webhook call to a receiver as the service would, and give the HTTP status it

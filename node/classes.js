@@ -408,6 +408,11 @@ class Emulator extends FlowAIObject {
     return this.call('info', {})
   }
 
+  /** The settings of `info()` as the `FLOWAI_*` environment variables every client reads, e.g. `FLOWAI_API_URL`, for code that reads its environment or runs in a subprocess. */
+  env() {
+    return this.call('env', {})
+  }
+
   /** Make a webhook call to a receiver as the service would, and give the HTTP status it answered. */
   postWebhook(url, body, options) {
     return this._call('post_webhook', { url, body }, options)

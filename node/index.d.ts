@@ -379,6 +379,8 @@ export declare class Emulator extends FlowAIObject {
   static open(settings?: EmulatorOptions): Promise<Emulator>
   /** The settings that point every client kind at this object: api_url, aida_url and credentials it accepts (a replay adds aida_bot only when the recording has one); a recorder gives api_url and aida_url only, to lay over the real service's settings, as keys pass through to it. */
   info(): Promise<EmulatorSettings>
+  /** The settings of `info()` as the `FLOWAI_*` environment variables every client reads, e.g. `FLOWAI_API_URL`, for code that reads its environment or runs in a subprocess. */
+  env(): Promise<Record<string, unknown>>
   /** Make a webhook call to a receiver as the service would, and give the HTTP status it answered. */
   postWebhook(url: string, body: string | Buffer, options?: { verifyKey?: string; deliveryId?: string }): Promise<WebhookStatus>
   /** Change some of the emulator's fault knobs, by their camelCase names (`{"restV1Failures": 1, "restV1Status": 500}` answers the next Flow REST API v1 call with 500), and give them all. */

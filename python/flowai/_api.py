@@ -764,6 +764,14 @@ class Emulator(Object):
         """The settings that point every client kind at this object: api_url, aida_url and credentials it accepts (a replay adds aida_bot only when the recording has one); a recorder gives api_url and aida_url only, to lay over the real service's settings, as keys pass through to it. (asyncio)"""
         return await self._handle.call_async("info")
 
+    def env(self):
+        """The settings of `info()` as the `FLOWAI_*` environment variables every client reads, e.g. `FLOWAI_API_URL`, for code that reads its environment or runs in a subprocess."""
+        return self._handle.call("env")
+
+    async def env_async(self):
+        """The settings of `info()` as the `FLOWAI_*` environment variables every client reads, e.g. `FLOWAI_API_URL`, for code that reads its environment or runs in a subprocess. (asyncio)"""
+        return await self._handle.call_async("env")
+
     def post_webhook(self, url, body, *, verify_key=None, delivery_id=None):
         """Make a webhook call to a receiver as the service would, and give the HTTP status it answered."""
         return self._handle.call("post_webhook", {"url": url, "body": body, "verify_key": verify_key, "delivery_id": delivery_id})

@@ -22,12 +22,15 @@ class Emulator:
         self._object: _EmulatorObject | None = None
         # Any: they are passed on as keyword settings, whose types differ per setting.
         self.settings: dict[str, Any] = {}
+        #: ``settings`` as the ``FLOWAI_*`` variables every client reads.
+        self.env: dict[str, str] = {}
 
     def start(self) -> Self:
         """Start it (once; starting a running emulator does nothing) and fill ``settings``."""
         if self._object is None:
             emulator = _EmulatorObject(**self._options)
             self.settings = dict(emulator.info())
+            self.env = dict(emulator.env())
             self._object = emulator
         return self
 
@@ -41,11 +44,6 @@ class Emulator:
     def running(self) -> bool:
         """Whether it was started and not stopped."""
         return self._object is not None
-
-    @property
-    def env(self) -> dict[str, str]:
-        """``settings`` as the ``FLOWAI_*`` variables every client reads."""
-        return {f"FLOWAI_{name.upper()}": str(value) for name, value in self.settings.items()}
 
     @property
     def emulator(self) -> _EmulatorObject:

@@ -50,6 +50,30 @@ const ENV_FIELDS: [(&str, &str); 11] = [
     ("dedup_url", DEDUP_URL_ENV),
 ];
 
+/// The `FLOWAI_*` variable that fills the snake_case setting `field`, if one does.
+pub fn env_var(field: &str) -> Option<&'static str> {
+    ENV_FIELDS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(_, var)| *var)
+}
+
+/// `settings` as the `FLOWAI_*` variables that carry them (string values as they are, others
+/// as JSON), for code that reads its environment or runs in a subprocess; fields with no
+/// variable are left out.
+pub fn as_env(settings: &Map<String, Value>) -> Map<String, Value> {
+    settings
+        .iter()
+        .filter_map(|(field, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            env_var(field).map(|var| (var.to_string(), Value::String(text)))
+        })
+        .collect()
+}
+
 /// Turn `overrides` (an object or null) plus the environment into the settings type `T`.
 ///
 /// Keys are normalized to snake_case, `null` values dropped, and each field of `T` that

@@ -691,6 +691,13 @@ pub const METHODS: &[Method] = &[
     ),
     m(
         "emulator",
+        "env",
+        &[],
+        Object,
+        "The settings of `info()` as the `FLOWAI_*` environment variables every client reads, e.g. `FLOWAI_API_URL`, for code that reads its environment or runs in a subprocess.",
+    ),
+    m(
+        "emulator",
         "post_webhook",
         &[
             req("url", Str),

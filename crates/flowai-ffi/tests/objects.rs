@@ -257,6 +257,11 @@ fn every_method_of_the_table_runs_on_a_real_object() {
             .as_str()
             .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
     );
+    // emulator.env: the same settings under the variables the clients read.
+    let env = cov.value(&emu, "env", json!({}));
+    assert_eq!(env["FLOWAI_API_URL"], info["api_url"], "{env}");
+    assert_eq!(env["FLOWAI_AIDA_TOKEN"], info["aida_token"], "{env}");
+    assert_eq!(env.as_object().map(|m| m.len()), Some(7), "{env}");
 
     webhooks_and_messaging(&mut cov, &emu, &settings);
     management(&mut cov, &settings);

@@ -46,7 +46,7 @@ pub mod types;
 pub mod webhook;
 
 pub use client::{DEFAULT_REST_URL, REQUEST_ID_HEADER, RestClient, RestOptions};
-pub use pages::{PageFetcher, PageGauge, Pages};
+pub use pages::{FIRST_PAGE, PageFetcher, PageGauge, Pages, page_after};
 pub use retry::{RetryPolicy, Safety};
 pub use types::{
     Broadcast, BroadcastChannel, BusinessDay, BusinessHours, CallOptions, MAX_SPEECH_CHARS,

@@ -18,6 +18,19 @@ use futures_util::future::BoxFuture;
 use super::types::Page;
 use crate::error::Result;
 
+/// The number of a listing's first page.
+pub const FIRST_PAGE: u32 = 1;
+
+/// The page to fetch after page `asked` answered `page`, or None when the listing is over.
+/// An empty page ends it even if the service claimed more, so a listing never runs forever.
+pub fn page_after<T>(asked: u32, page: &Page<T>) -> Option<u32> {
+    if page.has_more && !page.items.is_empty() {
+        asked.checked_add(1)
+    } else {
+        None
+    }
+}
+
 /// Fetches page `n` (1-based).
 pub type PageFetcher<T> = Arc<dyn Fn(u32) -> BoxFuture<'static, Result<Page<T>>> + Send + Sync>;
 
@@ -74,10 +87,10 @@ impl<T> Drop for Buffer<T> {
 /// after it is yielded.
 pub struct Pages<T> {
     fetch: PageFetcher<T>,
-    next_page: u32,
+    /// None once the listing is over or failed.
+    next_page: Option<u32>,
     buffer: Option<Buffer<T>>,
     pending: Option<BoxFuture<'static, Result<Page<T>>>>,
-    done: bool,
     gauge: Arc<PageGauge>,
 }
 
@@ -85,7 +98,6 @@ impl<T> fmt::Debug for Pages<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pages")
             .field("next_page", &self.next_page)
-            .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }
@@ -95,10 +107,9 @@ impl<T> Pages<T> {
     pub fn new(fetch: PageFetcher<T>) -> Self {
         Pages {
             fetch,
-            next_page: 1,
+            next_page: Some(FIRST_PAGE),
             buffer: None,
             pending: None,
-            done: false,
             gauge: Arc::new(PageGauge::default()),
         }
     }
@@ -133,12 +144,10 @@ impl<T> Stream for Pages<T> {
                 // Used up: release it before the next page is asked for.
                 this.buffer = None;
             }
-            if this.done {
+            let Some(number) = this.next_page else {
                 return Poll::Ready(None);
-            }
-            let pending = this
-                .pending
-                .get_or_insert_with(|| (this.fetch)(this.next_page));
+            };
+            let pending = this.pending.get_or_insert_with(|| (this.fetch)(number));
             let page = match pending.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(page) => page,
@@ -146,14 +155,11 @@ impl<T> Stream for Pages<T> {
             this.pending = None;
             match page {
                 Err(e) => {
-                    this.done = true;
+                    this.next_page = None;
                     return Poll::Ready(Some(Err(e)));
                 }
                 Ok(page) => {
-                    this.next_page = this.next_page.saturating_add(1);
-                    if !page.has_more || page.items.is_empty() {
-                        this.done = true;
-                    }
+                    this.next_page = page_after(number, &page);
                     this.buffer = Some(Buffer::new(page.items, this.gauge.clone()));
                 }
             }

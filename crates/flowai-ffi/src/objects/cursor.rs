@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use flowai_core::event::Case;
-use flowai_core::v1::Page;
+use flowai_core::v1::{FIRST_PAGE, Page, page_after};
 use flowai_core::{Error, Result};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -24,9 +24,6 @@ use crate::handle::{Ctx, Handle, Object, Opened, Pending, Reply};
 /// The page numbered `n` of a listing, its items as JSON.
 pub(super) type FetchPage =
     Box<dyn Fn(u32) -> Pin<Box<dyn Future<Output = Result<Page<Value>>> + Send>> + Send + Sync>;
-
-/// The number of a listing's first page.
-pub(super) const FIRST_PAGE: u32 = 1;
 
 struct Cursor {
     fetch: FetchPage,
@@ -55,14 +52,11 @@ impl Cursor {
         };
         // A failed fetch leaves the cursor on the same page, so `next` may try it again.
         let page = (self.fetch)(number).await?;
-        // An empty page ends the listing even if the service claimed more: a listing that
-        // never ends would keep an iterator fetching forever.
-        let more = page.has_more && !page.items.is_empty();
-        *next = if more { number.checked_add(1) } else { None };
+        *next = page_after(number, &page);
         page_reply(
             ctx,
             Page {
-                has_more: more,
+                has_more: next.is_some(),
                 ..page
             },
         )

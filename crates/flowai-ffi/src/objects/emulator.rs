@@ -3,7 +3,8 @@
 //! The settings choose the mode (validated by `flowai_core::settings::EmulatorSettings`):
 //! none of `record`/`replay` starts the emulator; `record` + `upstream` start the recording
 //! proxy of `flowai emulator --record`; `replay` serves a recording as `--replay` does.
-//! `info()` gives, in each mode, the settings that point clients at it.
+//! `info()` gives, in each mode, the settings that point clients at it; `env()` the same as
+//! `FLOWAI_*` variables.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -219,6 +220,13 @@ impl Object for EmulatorObject {
         Box::pin(async move {
             match method {
                 "info" => Ok(Reply::Value(ctx.sdk_object(self.settings.clone()))),
+                // Variable names are the same in every language: no case conversion.
+                "env" => Ok(Reply::Value(Value::Object(
+                    self.settings
+                        .as_object()
+                        .map(flowai_core::settings::as_env)
+                        .unwrap_or_default(),
+                ))),
                 "post_webhook" => self.post_webhook(ctx, args).await,
                 "set_faults" => self.set_faults(ctx, &args),
                 other => Err(unimplemented(other)),

@@ -6,7 +6,8 @@ use std::time::Duration;
 use flowai_core::event::Case;
 use flowai_core::settings::RestSettings;
 use flowai_core::v1::{
-    Broadcast, CallOptions, Page, RestClient, RestMessage, SegmentBroadcast, SendOptions,
+    Broadcast, CallOptions, FIRST_PAGE, Page, RestClient, RestMessage, SegmentBroadcast,
+    SendOptions,
 };
 use flowai_core::{Error, Result};
 use serde::Deserialize;
@@ -74,8 +75,8 @@ impl RestArgs {
 
     fn page(&self) -> Result<u32> {
         match self.page {
-            Some(n) if n < cursor::FIRST_PAGE => Err(Error::invalid("page counts from 1")),
-            page => Ok(page.unwrap_or(cursor::FIRST_PAGE)),
+            Some(n) if n < FIRST_PAGE => Err(Error::invalid("page counts from 1")),
+            page => Ok(page.unwrap_or(FIRST_PAGE)),
         }
     }
 }
